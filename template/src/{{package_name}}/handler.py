@@ -9,7 +9,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from . import adapters
 from .logic import price_order
 from .models import Order
-from .observability import MetricUnit, ObservedBatchProcessor, PartialItemFailures, logger, metrics, tracer
+from .observability import (
+    MetricUnit,
+    ObservedBatchProcessor,
+    PartialItemFailures,
+    logger,
+    metrics,
+    tracer,
+)
 
 processor = ObservedBatchProcessor(event_type=EventType.SQS)
 

@@ -31,4 +31,11 @@ class ObservedBatchProcessor(BatchProcessor):
         return super().failure_handler(record, exception)
 
 
-__all__ = ["MetricUnit", "ObservedBatchProcessor", "PartialItemFailures", "logger", "metrics", "tracer"]
+__all__ = [
+    "MetricUnit",
+    "ObservedBatchProcessor",
+    "PartialItemFailures",
+    "logger",
+    "metrics",
+    "tracer",
+]
