@@ -12,13 +12,15 @@ from .models import Order
 from .observability import (
     MetricUnit,
     ObservedBatchProcessor,
-    PartialItemFailures,
+    PartialItemFailureResponse,
     logger,
     metrics,
     tracer,
 )
 
-processor = ObservedBatchProcessor(event_type=EventType.SQS)
+# A batch whose records all fail is still a partial response, not an invocation error: bad data
+# is retried and dead-lettered without firing the errors alarm that rolls deployments back.
+processor = ObservedBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method
@@ -31,7 +33,7 @@ def handle_record(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailures:
+def lambda_handler(event: dict[str, object], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=handle_record, processor=processor, context=context
     )

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailures
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 logger = Logger()
 metrics = Metrics()
@@ -34,7 +34,7 @@ class ObservedBatchProcessor(BatchProcessor):
 __all__ = [
     "MetricUnit",
     "ObservedBatchProcessor",
-    "PartialItemFailures",
+    "PartialItemFailureResponse",
     "logger",
     "metrics",
     "tracer",
