@@ -1,0 +1,27 @@
+"""Answer sets rendered by the template tests: the defaults, and one that flips every option."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ANSWER_SETS: dict[str, dict[str, Any]] = {
+    "defaults": {},
+    "custom": {
+        "project_name": "Invoice Ingest",
+        "description": "Ingests supplier invoices from a queue.",
+        "owner_team": "payments",
+        "cost_center": "CC-4711",
+        "aws_region": "us-east-1",
+        "python_version": "3.12",
+        "architecture": "x86_64",
+        "memory_size": 1024,
+        "timeout": 120,
+        "reserved_concurrency": 1,
+        "deployment_strategy": "linear",
+        "log_retention_days": 365,
+        "alarm_email": "oncall@example.com",
+        "vpc_enabled": True,
+        "kms_key": "customer-managed",
+        "powertools_source": "layer",
+    },
+}

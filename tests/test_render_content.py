@@ -1,0 +1,158 @@
+"""What each answer turns into: asserted on the rendered files' content, not their existence."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import answer_set_params, render
+
+
+def _stack(project: Path) -> dict[str, Any]:
+    stack: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))
+    return stack
+
+
+def _function(project: Path) -> dict[str, Any]:
+    properties: dict[str, Any] = _stack(project)["Resources"]["Function"]["Properties"]
+    return properties
+
+
+@pytest.mark.parametrize("rendered", answer_set_params()[:1], indirect=True)
+class TestDefaults:
+    def test_function_runs_python_313_on_arm64(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
+
+    def test_sizing_and_concurrency_defaults(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert (function["MemorySize"], function["Timeout"]) == (512, 30)
+        assert function["ReservedConcurrentExecutions"] == 10
+        scaling = function["Events"]["Queue"]["Properties"]["ScalingConfig"]
+        assert scaling == {"MaximumConcurrency": 10}
+
+    def test_canary_deployment_behind_live_alias(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert function["AutoPublishAlias"] == "live"
+        assert function["DeploymentPreference"]["Type"] == "Canary10Percent5Minutes"
+
+    def test_queues_use_aws_managed_sqs_key(self, rendered: Path) -> None:
+        resources = _stack(rendered)["Resources"]
+        for queue in ("SourceQueue", "DeadLetterQueue"):
+            assert resources[queue]["Properties"]["KmsMasterKeyId"] == "alias/aws/sqs"
+        assert "KmsKeyArn" not in _function(rendered)
+
+    def test_no_vpc_and_no_email_subscription(self, rendered: Path) -> None:
+        stack = _stack(rendered)
+        assert "VpcConfig" not in _function(rendered)
+        assert "SubnetIds" not in stack["Parameters"]
+        assert "AlarmEmailSubscription" not in stack["Resources"]
+
+    def test_powertools_is_packaged_in_the_dependency_layer(self, rendered: Path) -> None:
+        assert _function(rendered)["Layers"] == [{"Ref": "DependencyLayer"}]
+        pyproject = (rendered / "pyproject.toml").read_text()
+        dependencies = pyproject.split("[dependency-groups]")[0]
+        assert "aws-lambda-powertools[tracer]==" in dependencies
+
+    def test_answers_file_records_the_answers(self, rendered: Path) -> None:
+        answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+        assert answers["trigger"] == "sqs"
+        assert answers["package_name"] == "order_processor"
+        assert "visibility_timeout" not in answers  # derived values are recomputed on update
+
+
+@pytest.mark.parametrize("rendered", answer_set_params()[1:], indirect=True)
+class TestCustom:
+    def test_function_runs_python_312_on_x86(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert (function["Runtime"], function["Architectures"]) == ("python3.12", ["x86_64"])
+        assert (rendered / ".python-version").read_text().strip() == "3.12"
+
+    def test_names_derive_from_the_project_name(self, rendered: Path) -> None:
+        assert (rendered / "src" / "invoice_ingest" / "handler.py").is_file()
+        assert _function(rendered)["Handler"] == "invoice_ingest.handler.lambda_handler"
+
+    def test_visibility_timeout_is_six_function_timeouts(self, rendered: Path) -> None:
+        queue = _stack(rendered)["Resources"]["SourceQueue"]["Properties"]
+        assert queue["VisibilityTimeout"] == 6 * 120
+
+    def test_concurrency_of_one_has_no_poller_cap(self, rendered: Path) -> None:
+        # SQS's MaximumConcurrency cannot go below 2.
+        function = _function(rendered)
+        assert function["ReservedConcurrentExecutions"] == 1
+        assert "ScalingConfig" not in function["Events"]["Queue"]["Properties"]
+
+    def test_linear_deployment(self, rendered: Path) -> None:
+        preference = _function(rendered)["DeploymentPreference"]
+        assert preference["Type"] == "Linear10PercentEvery1Minute"
+
+    def test_customer_managed_key_encrypts_everything(self, rendered: Path) -> None:
+        resources = _stack(rendered)["Resources"]
+        key_ref = {"Ref": "EncryptionKey"}
+        assert resources["SourceQueue"]["Properties"]["KmsMasterKeyId"] == key_ref
+        assert resources["DeadLetterQueue"]["Properties"]["KmsMasterKeyId"] == key_ref
+        assert resources["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == key_ref
+        assert "KmsKeyId" in resources["FunctionLogGroup"]["Properties"]
+        assert _function(rendered)["KmsKeyArn"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+
+    def test_vpc_subnets_and_security_groups_are_parameters(self, rendered: Path) -> None:
+        stack = _stack(rendered)
+        assert stack["Parameters"]["SubnetIds"]["Type"] == "List<AWS::EC2::Subnet::Id>"
+        assert _function(rendered)["VpcConfig"] == {
+            "SubnetIds": {"Ref": "SubnetIds"},
+            "SecurityGroupIds": {"Ref": "SecurityGroupIds"},
+        }
+
+    def test_alarm_email_is_subscribed(self, rendered: Path) -> None:
+        subscription = _stack(rendered)["Resources"]["AlarmEmailSubscription"]["Properties"]
+        assert subscription["Endpoint"] == "oncall@example.com"
+
+    def test_log_retention(self, rendered: Path) -> None:
+        log_group = _stack(rendered)["Resources"]["FunctionLogGroup"]["Properties"]
+        assert log_group["RetentionInDays"] == 365
+
+    def test_powertools_comes_from_the_managed_layer(self, rendered: Path) -> None:
+        layers = _function(rendered)["Layers"]
+        assert "AWSLambdaPowertoolsPythonV3-python312-x86_64:" in str(layers[1])
+        pyproject = (rendered / "pyproject.toml").read_text()
+        runtime_dependencies, dev_dependencies = pyproject.split("[dependency-groups]")
+        assert "aws-lambda-powertools" not in runtime_dependencies
+        assert "aws-lambda-powertools[tracer]==" in dev_dependencies
+
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+def _without_commit(project: Path) -> dict[str, Any]:
+    # copier commits a dirty template afresh for every render, so `_commit` differs only while
+    # the template has uncommitted changes; every other byte must match.
+    answers: dict[str, Any] = yaml.safe_load((project / ANSWERS_FILE).read_text())
+    answers.pop("_commit", None)
+    return answers
+
+
+@pytest.mark.parametrize("name", list(ANSWER_SETS))
+def test_rendering_twice_gives_identical_trees(name: str, tmp_path: Path) -> None:
+    first = render(tmp_path / "first", ANSWER_SETS[name])
+    second = render(tmp_path / "second", ANSWER_SETS[name])
+    comparison = filecmp.dircmp(first, second)
+    stack = [comparison]
+    while stack:
+        current = stack.pop()
+        assert not current.left_only, current.left_only
+        assert not current.right_only, current.right_only
+        _, mismatch, errors = filecmp.cmpfiles(
+            current.left, current.right, current.common_files, shallow=False
+        )
+        if Path(current.left) == first and ANSWERS_FILE in mismatch:
+            mismatch.remove(ANSWERS_FILE)
+            assert _without_commit(first) == _without_commit(second)
+        assert not mismatch, (current.left, mismatch)
+        assert not errors, (current.left, errors)
+        stack.extend(current.subdirs.values())

@@ -1,0 +1,80 @@
+"""Each answer set renders a repo that passes its own checks, with the real tools."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import pytest
+
+from tests.conftest import CHECKOV, VENV_BIN, answer_set_params, run
+
+pytestmark = pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+
+
+def _ok(result: CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_ruff_check_passes(rendered: Path) -> None:
+    _ok(run([str(VENV_BIN / "ruff"), "check", "--no-cache", "."], rendered))
+
+
+def test_ruff_format_would_change_nothing(rendered: Path) -> None:
+    _ok(run([str(VENV_BIN / "ruff"), "format", "--no-cache", "--check", "."], rendered))
+
+
+def test_mypy_strict_passes(rendered: Path) -> None:
+    out = _ok(run([sys.executable, "-m", "mypy", "--no-incremental"], rendered))
+    assert "Success: no issues found" in out
+
+
+def test_rendered_test_suite_passes(rendered: Path) -> None:
+    out = _ok(run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], rendered))
+    assert " passed" in out
+    assert "failed" not in out
+
+
+def test_sam_translation_then_cfn_lint_has_no_findings(
+    translation: CompletedProcess[str], rendered: Path
+) -> None:
+    out = _ok(translation)
+    assert "cfn-lint: 0 findings" in out
+    assert (rendered / "build" / "template.json").stat().st_size > 10_000
+
+
+def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
+    _ok(translation)
+    result = run(
+        [
+            str(CHECKOV),
+            "--skip-download",
+            "--framework",
+            "cloudformation",
+            "--file",
+            "build/template.json",
+            "--output",
+            "json",
+        ],
+        rendered,
+    )
+    out = _ok(result)
+    summary = json.loads(out)["summary"]
+    assert summary["failed"] == 0
+    assert summary["passed"] > 20
+
+
+def test_zizmor_finds_nothing_in_the_workflows(rendered: Path) -> None:
+    out = _ok(run([str(VENV_BIN / "zizmor"), "--offline", ".github/workflows"], rendered))
+    assert "No findings" in out
+
+
+def test_every_skipped_checkov_check_has_a_written_reason(rendered: Path) -> None:
+    template = (rendered / "template.yaml").read_text()
+    skips = re.findall(r"- id: (CKV_\w+)\n\s+comment: >-\n\s+(\S.{20,})", template)
+    assert skips, "expected at least one documented skip"
+    assert len(skips) == template.count("- id: CKV_")
