@@ -1,0 +1,57 @@
+# The two commands of the README, and the pieces they are made of. Both bootstrap their own
+# virtual environments from this repo's files (pyproject.toml and the locks in requirements/).
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+CHECKOV_VENV := .venv-checkov
+UV := $(VENV)/bin/uv
+# Where `make new` writes; override with `make new DEST=../my-function`.
+DEST ?= out/new-function
+# Two cores here: one xdist worker per answer set, each rendering its set once.
+PYTEST_WORKERS ?= 2
+
+.PHONY: help new test test-fast lint lock bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
+	$(UV) pip sync --quiet --python $(VENV)/bin/python requirements/test.txt
+	touch $@
+
+# checkov pins an old boto3, so it gets an environment of its own.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(VENV)/.installed
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
+	touch $@
+
+new: $(VENV)/.installed ## Render a project into DEST (prompts on a terminal, defaults otherwise)
+	@if [ -e "$(DEST)" ] && [ -n "$$(ls -A "$(DEST)" 2>/dev/null)" ]; then \
+		echo "make new: $(DEST) already holds files; choose another: make new DEST=<empty dir>" >&2; \
+		exit 1; fi
+	@if [ -t 0 ] && [ -z "$${CI:-}" ]; then defaults=""; else defaults="--defaults"; fi; \
+		$(VENV)/bin/copier copy --trust --vcs-ref HEAD $$defaults . "$(DEST)"
+	@echo "make new: wrote $$(cd "$(DEST)" && pwd)"
+
+lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks and tests
+	$(VENV)/bin/ruff check hooks tests
+	$(VENV)/bin/ruff format --check hooks tests
+	$(VENV)/bin/mypy
+
+test: lint $(CHECKOV_VENV)/.installed ## Whole suite: lint, template tests, slow end-to-end
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Template tests without the slow end-to-end
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
+
+lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.11 -o requirements/test.txt
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
+
+clean: ## Remove environments, renders and caches
+	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache
