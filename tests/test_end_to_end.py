@@ -1,5 +1,6 @@
-"""What a user does: render, then the rendered repo's own `make install` and `make check`, in a
-fresh virtual environment that the rendered Makefile creates with uv."""
+"""What a user does: render, then the rendered repo's own `make install`, `make check`,
+`make build` (the real `sam build`) and `make invoke`, in a fresh virtual environment that the
+rendered Makefile creates with uv."""
 
 from __future__ import annotations
 
@@ -24,12 +25,26 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     }
     env["UV_PYTHON_DOWNLOADS"] = "never"  # use the machine's Python 3.13, never fetch one
 
-    for target in ("install", "check"):
+    def make(*arguments: str) -> str:
         result = subprocess.run(
-            ["make", target], cwd=project, env=env, capture_output=True, text=True, check=False
+            ["make", *arguments], cwd=project, env=env, capture_output=True, text=True, check=False
         )
-        assert result.returncode == 0, f"make {target}:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, f"make {arguments}:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
 
+    make("install")
     assert (project / ".venv").is_dir()
     assert (project / "uv.lock").is_file()
-    assert "cfn-lint: 0 findings" in result.stdout
+
+    checks = make("check")
+    assert "cfn-lint: 0 findings" in checks
+    assert "Failed checks: 0" in checks
+
+    make("build")
+    built = project / ".aws-sam" / "build"
+    assert (built / "Function" / "order_processor" / "handler.py").is_file()
+    assert (built / "DependencyLayer" / "python" / "pydantic").is_dir()
+
+    invoked = make("invoke", "EVENT=events/sqs_poison.json")
+    assert invoked.count('"itemIdentifier"') == 1
+    assert '"itemIdentifier": "c80e8021-a70a-42c7-a470-796e1186f753"' in invoked
