@@ -24,4 +24,18 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "kms_key": "customer-managed",
         "powertools_source": "layer",
     },
+    # Limits and what the other sets leave out: the newest runtime, the largest sizes,
+    # all-at-once, the smallest reserved concurrency that still caps the SQS poller (2), and a
+    # VPC with AWS-managed keys and packaged Powertools.
+    "limits": {
+        "project_name": "Ledger Export 2",
+        "aws_region": "ap-southeast-2",
+        "python_version": "3.14",
+        "memory_size": 10240,
+        "timeout": 900,
+        "reserved_concurrency": 2,
+        "deployment_strategy": "all-at-once",
+        "log_retention_days": 3653,
+        "vpc_enabled": True,
+    },
 }

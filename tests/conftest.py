@@ -35,9 +35,14 @@ def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
 
 
-def answer_set_params() -> list[Any]:
-    # One xdist group per answer set: each worker renders its answer set once and runs its checks.
-    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in ANSWER_SETS]
+def answer_set_params(*names: str) -> list[Any]:
+    """Answer sets (all by default) as parameters of the indirect `rendered` fixture.
+
+    One xdist group per answer set: each worker renders its sets once and runs their checks.
+    """
+    return [
+        pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in names or ANSWER_SETS
+    ]
 
 
 _renders: dict[str, Path] = {}

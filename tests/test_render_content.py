@@ -24,7 +24,7 @@ def _function(project: Path) -> dict[str, Any]:
     return properties
 
 
-@pytest.mark.parametrize("rendered", answer_set_params()[:1], indirect=True)
+@pytest.mark.parametrize("rendered", answer_set_params("defaults"), indirect=True)
 class TestDefaults:
     def test_function_runs_python_313_on_arm64(self, rendered: Path) -> None:
         function = _function(rendered)
@@ -67,7 +67,7 @@ class TestDefaults:
         assert "visibility_timeout" not in answers  # derived values are recomputed on update
 
 
-@pytest.mark.parametrize("rendered", answer_set_params()[1:], indirect=True)
+@pytest.mark.parametrize("rendered", answer_set_params("custom"), indirect=True)
 class TestCustom:
     def test_function_runs_python_312_on_x86(self, rendered: Path) -> None:
         function = _function(rendered)
@@ -156,3 +156,31 @@ def test_rendering_twice_gives_identical_trees(name: str, tmp_path: Path) -> Non
         assert not mismatch, (current.left, mismatch)
         assert not errors, (current.left, errors)
         stack.extend(current.subdirs.values())
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("limits"), indirect=True)
+class TestLimits:
+    def test_function_runs_python_314_with_the_largest_sizes(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert function["Runtime"] == "python3.14"
+        assert (function["MemorySize"], function["Timeout"]) == (10240, 900)
+
+    def test_visibility_timeout_for_the_longest_function_timeout(self, rendered: Path) -> None:
+        queue = _stack(rendered)["Resources"]["SourceQueue"]["Properties"]
+        assert queue["VisibilityTimeout"] == 5400  # SQS allows up to 43200
+
+    def test_all_at_once_deployment_still_rolls_back_on_alarms(self, rendered: Path) -> None:
+        preference = _function(rendered)["DeploymentPreference"]
+        assert preference["Type"] == "AllAtOnce"
+        assert preference["Alarms"]
+
+    def test_reserved_concurrency_of_two_caps_the_poller(self, rendered: Path) -> None:
+        queue_event = _function(rendered)["Events"]["Queue"]["Properties"]
+        assert queue_event["ScalingConfig"] == {"MaximumConcurrency": 2}
+
+    def test_vpc_role_can_manage_network_interfaces(self, rendered: Path) -> None:
+        role = _stack(rendered)["Resources"]["FunctionRole"]["Properties"]
+        statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+        sids = {statement["Sid"] for statement in statements}
+        assert "ManageVpcNetworkInterfaces" in sids
+        assert "DecryptMessagesAndEnvironment" not in sids  # AWS-managed keys need no grant
