@@ -17,9 +17,16 @@ if TYPE_CHECKING:
 
 @cache
 def ssm_client() -> SSMClient:
-    import boto3  # noqa: PLC0415 - deferred: boto3 costs ~0.2 s of import time on a cold start
+    # Deferred: boto3 costs ~0.2 s of import time on a cold start.
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
 
-    return boto3.client("ssm")
+    # Fail fast and retry a little, well inside the function timeout, instead of the SDK's
+    # default 60 s read timeout.
+    config = Config(
+        connect_timeout=2, read_timeout=3, retries={"mode": "standard", "max_attempts": 3}
+    )
+    return boto3.client("ssm", config=config)
 
 
 def read_parameter(name: str) -> str:
