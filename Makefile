@@ -5,9 +5,15 @@ SHELL := bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+BOOT := .venv-boot
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
-UV := $(VENV)/bin/uv
+UV := $(BOOT)/bin/uv
+# The test environment runs the rendered functions' code, so it needs a Python that the Lambda
+# runtime also offers: the first python3.13 or python3.12 that runs, on PATH or under pyenv.
+TEST_PYTHON ?= $(shell for v in 3.13 3.12; do \
+	for c in python$$v $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v; do \
+	$$c -c "" 2>/dev/null && { command -v $$c; exit 0; }; done; done)
 # Where `make new` writes; override with `make new DEST=../my-function`.
 DEST ?= out/new-function
 # Two cores here: one xdist worker per answer set, each rendering its set once.
@@ -18,15 +24,19 @@ PYTEST_WORKERS ?= 2
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements/test.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/python -m pip install --quiet --disable-pip-version-check "uv>=0.9"
+
+$(VENV)/.installed: requirements/test.txt | $(UV)
+	@test -n "$(TEST_PYTHON)" || { echo "make: needs Python 3.13 or 3.12 (python3.13 on PATH or under pyenv)" >&2; exit 1; }
+	$(UV) venv --quiet --allow-existing --python "$(TEST_PYTHON)" $(VENV)
 	$(UV) pip sync --quiet --python $(VENV)/bin/python requirements/test.txt
 	touch $@
 
 # checkov pins an old boto3, so it gets an environment of its own.
-$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(VENV)/.installed
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python "$(PYTHON)" $(CHECKOV_VENV)
 	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $@
 
@@ -50,8 +60,8 @@ test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Template tests witho
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
-	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.11 -o requirements/test.txt
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.12 -o requirements/test.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
 
 clean: ## Remove environments, renders and caches
-	rm -rf $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache

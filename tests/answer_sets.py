@@ -23,6 +23,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "vpc_enabled": True,
         "kms_key": "customer-managed",
         "powertools_source": "layer",
+        "idempotency": False,
+        "batch_size": 50,
+        "batching_window_seconds": 5,
     },
     # Limits and what the other sets leave out: the newest runtime, the largest sizes,
     # all-at-once, the smallest reserved concurrency that still caps the SQS poller (2), and a

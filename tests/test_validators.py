@@ -11,6 +11,12 @@ import yaml
 
 from tests.conftest import render
 
+# Questions asked only for some triggers are answered with that trigger chosen.
+EVENTS = {"trigger": "eventbridge"}
+SCHEDULE = {"trigger": "schedule"}
+HTTP_API = {"trigger": "http-api"}
+JWT = {"trigger": "http-api", "api_auth": "jwt"}
+
 BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("project_name", "1 starts with a digit", "starting with a letter"),
     ("project_name", "x", "3-64 characters"),
@@ -39,25 +45,60 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("alarm_email", "oncall-at-example", "such as oncall@example.com"),
     ("kms_key", "none", "['aws-managed', 'customer-managed']"),
     ("powertools_source", "vendored", "['package', 'layer']"),
+    ("batch_size", 0, "from 1 to 10000"),
+    ("batch_size", 10001, "from 1 to 10000"),
+    ("batching_window_seconds", 301, "from 0 to 300"),
+    ("event_source_name", "aws.orders", "not starting with 'aws.'"),
+    ("event_detail_type", "Order/Placed", "up to 128 letters"),
+    ("schedule_expression", "every 5 minutes", "rate(N unit)"),
+    ("schedule_expression", "rate(1 minutes)", "rate(N unit)"),
+    ("schedule_timezone", "Mars/Olympus_Mons!", "IANA time zone"),
+    ("api_auth", "api-key", "['iam', 'jwt', 'none']"),
+    ("jwt_issuer", "http://issuer.example.com", "an https:// URL"),
+    ("jwt_audience", "", "1-256 letters"),
 ]
+
+# The trigger each trigger-specific question needs in order to be asked.
+CONTEXT: dict[str, dict[str, str]] = {
+    "event_source_name": EVENTS,
+    "event_detail_type": EVENTS,
+    "schedule_expression": SCHEDULE,
+    "schedule_timezone": SCHEDULE,
+    "api_auth": HTTP_API,
+    "jwt_issuer": JWT,
+    "jwt_audience": JWT,
+}
+COPIER_YML: dict[str, Any] = yaml.safe_load(
+    (Path(__file__).parent.parent / "copier.yml").read_text()
+)
+OFFERED_TRIGGERS = set(COPIER_YML["trigger"]["choices"].values())
 
 
 @pytest.mark.parametrize(("question", "value", "accepted"), BAD_ANSWERS)
 def test_bad_answer_is_rejected_with_a_named_message(
     question: str, value: Any, accepted: str, tmp_path: Path
 ) -> None:
+    context = CONTEXT.get(question, {})
+    if context.get("trigger", "sqs") not in OFFERED_TRIGGERS:
+        pytest.skip(f"{question} belongs to trigger {context['trigger']}, not offered yet")
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match=rf"'{question}'") as rejected:
-        render(destination, {question: value})
+        render(destination, {**context, question: value})
     assert accepted in str(rejected.value)
     assert not destination.exists()
 
 
 def test_every_question_is_covered_by_the_table() -> None:
-    copier_yml = yaml.safe_load((Path(__file__).parent.parent / "copier.yml").read_text())
     asked_with_validator = {
         name
-        for name, spec in copier_yml.items()
+        for name, spec in COPIER_YML.items()
         if not name.startswith("_") and isinstance(spec, dict) and "validator" in spec
     }
     assert asked_with_validator == {question for question, _, _ in BAD_ANSWERS}
+
+
+def test_sqs_batches_above_ten_need_a_batching_window(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match="at least 1 when batch_size is above 10"):
+        render(destination, {"batch_size": 11, "batching_window_seconds": 0})
+    assert not destination.exists()

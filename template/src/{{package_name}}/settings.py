@@ -24,6 +24,7 @@ class Settings:
     environment: str
     config_parameter_name: str
     config_max_age_seconds: int
+    idempotency_table_name: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -32,6 +33,8 @@ class Settings:
                 environment=env["APP_ENVIRONMENT"],
                 config_parameter_name=env["CONFIG_PARAMETER_NAME"],
                 config_max_age_seconds=int(env.get("CONFIG_MAX_AGE_SECONDS", "300")),
+                # Empty when the function runs without idempotency.
+                idempotency_table_name=env.get("IDEMPOTENCY_TABLE_NAME", ""),
             )
         except KeyError as missing:
             raise SettingsError(f"environment variable {missing} is not set") from None
