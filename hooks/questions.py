@@ -1,0 +1,91 @@
+"""copier.yml is the one source of the questions; this module derives cookiecutter's view of them.
+
+`python hooks/questions.py` rewrites cookiecutter.json; a test fails when the two drift apart.
+Only stdlib and PyYAML: it also runs inside cookiecutter's hooks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIER_YML = ROOT / "copier.yml"
+COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
+
+# copier's defaults use ansible's regex filters, which cookiecutter's Jinja lacks; cookiecutter's
+# own slugify gives the same slug for names the project_name validator accepts.
+_COOKIECUTTER_DEFAULTS = {
+    "project_slug": "{{ cookiecutter.project_name | slugify }}",
+}
+
+
+def questions() -> dict[str, dict[str, Any]]:
+    """The asked questions of copier.yml, in order (settings `_*` and derived values left out)."""
+    spec: dict[str, Any] = yaml.safe_load(COPIER_YML.read_text())
+    return {
+        name: question
+        for name, question in spec.items()
+        if not name.startswith("_") and question.get("when") is not False
+    }
+
+
+def _choice_values(question: dict[str, Any]) -> list[Any]:
+    choices = question["choices"]
+    if isinstance(choices, list):
+        return list(choices)
+    return [value["value"] if isinstance(value, dict) else value for value in choices.values()]
+
+
+def _cookiecutter_default(name: str, question: dict[str, Any], names: list[str]) -> Any:
+    if name in _COOKIECUTTER_DEFAULTS:
+        return _COOKIECUTTER_DEFAULTS[name]
+    default = question.get("default")
+    if isinstance(default, str) and "{{" in default:
+        # Same expression, with the answers read from cookiecutter's namespace.
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+        return pattern.sub(r"cookiecutter.\1", default)
+    return default
+
+
+def cookiecutter_context() -> dict[str, Any]:
+    asked = questions()
+    names = list(asked)
+    context: dict[str, Any] = {}
+    prompts: dict[str, Any] = {}
+    for name, question in asked.items():
+        default = _cookiecutter_default(name, question, names)
+        if "choices" in question:
+            values = _choice_values(question)
+            # cookiecutter offers a list's first item as the default.
+            values.remove(default)
+            context[name] = [default, *values]
+            labels = question["choices"]
+            prompts[name] = {"__prompt__": question["help"]}
+            if isinstance(labels, dict):
+                for label, value in labels.items():
+                    prompts[name][str(value["value"] if isinstance(value, dict) else value)] = label
+        else:
+            context[name] = default
+            prompts[name] = question["help"]
+    context["__prompts__"] = prompts
+    return context
+
+
+def render_cookiecutter_json() -> str:
+    return json.dumps(cookiecutter_context(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main() -> int:
+    COOKIECUTTER_JSON.write_text(render_cookiecutter_json())
+    print(f"wrote {COOKIECUTTER_JSON.relative_to(ROOT)} from copier.yml", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
