@@ -12,7 +12,12 @@ sys.path.insert(0, str(ROOT / "hooks"))
 # The hooks directory is not a package: its modules are imported from the path set above.
 from migrate_answers import main, migrate
 
-ANSWERS = "# Changes here will be overwritten by Copier\n_commit: v1.0.0\ncost_center: CC-1\nvpc_enabled: false\n"
+ANSWERS = (
+    "# Changes here will be overwritten by Copier\n"
+    "_commit: v1.0.0\n"
+    "cost_center: CC-1\n"
+    "vpc_enabled: false\n"
+)
 
 
 def test_rename_keeps_the_value_and_the_comment() -> None:
