@@ -102,3 +102,15 @@ def test_sqs_batches_above_ten_need_a_batching_window(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1 when batch_size is above 10"):
         render(destination, {"batch_size": 11, "batching_window_seconds": 0})
     assert not destination.exists()
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [("memory_size", "abc"), ("timeout", "true"), ("reserved_concurrency", "1.5")],
+)
+def test_value_of_the_wrong_type_is_named_not_a_traceback(
+    question: str, value: str, tmp_path: Path
+) -> None:
+    """`--data memory_size=abc` reaches the validator (the question's type is yaml, not int)."""
+    with pytest.raises(ValueError, match=rf"Validation error for question '{question}'"):
+        render(tmp_path / "project", {question: value})
