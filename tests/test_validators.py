@@ -41,7 +41,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("reserved_concurrency", 0, "from 1 to 1000"),
     ("reserved_concurrency", 1001, "from 1 to 1000"),
     ("deployment_strategy", "blue-green", "['canary', 'linear', 'all-at-once']"),
-    ("log_retention_days", 2, "[1, 3, 5, 7, 14, 30"),
+    ("log_retention_days", 2, "['1', '3', '5', '7', '14', '30'"),
     ("alarm_email", "oncall-at-example", "such as oncall@example.com"),
     ("kms_key", "none", "['aws-managed', 'customer-managed']"),
     ("powertools_source", "vendored", "['package', 'layer']"),
@@ -111,6 +111,6 @@ def test_sqs_batches_above_ten_need_a_batching_window(tmp_path: Path) -> None:
 def test_value_of_the_wrong_type_is_named_not_a_traceback(
     question: str, value: str, tmp_path: Path
 ) -> None:
-    """`--data memory_size=abc` reaches the validator (the question's type is yaml, not int)."""
+    """`--data memory_size=abc` reaches the validator (the question is typed str, not int)."""
     with pytest.raises(ValueError, match=rf"Validation error for question '{question}'"):
         render(tmp_path / "project", {question: value})
