@@ -21,7 +21,7 @@ HOOK_SUCCESS = "Project rendered and validated"
 MEMORY_MESSAGE = "memory_size: a whole number of MB from 128 to 10240 (got '64')"
 
 
-def _terminal(command: str, arguments: list[str], home: Path, cwd: Path) -> pexpect.spawn:
+def _terminal(command: str, arguments: list[str], home: Path, cwd: Path) -> pexpect.spawn[str]:
     env = {"TERM": "xterm", "HOME": str(home), "PATH": f"{BIN}:/usr/bin:/bin"}
     # No cursor-position replies come from pexpect: tell prompt_toolkit not to wait for them.
     env["PROMPT_TOOLKIT_NO_CPR"] = "1"
@@ -70,7 +70,7 @@ def test_copier_prompts_show_the_validator_and_accept_the_correction(tmp_path: P
     child.close()
 
     assert child.exitstatus == 0
-    assert HOOK_SUCCESS in ANSI.sub("", child.before)
+    assert HOOK_SUCCESS in _screen(child)
     assert "MemorySize: 1024" in (destination / "template.yaml").read_text()
     # Only what matters for an SQS function is asked: no API, schedule or EventBridge questions.
     assert "api_auth" not in asked
@@ -78,13 +78,18 @@ def test_copier_prompts_show_the_validator_and_accept_the_correction(tmp_path: P
     assert {"trigger", "batch_size", "memory_size", "powertools_source"} <= set(asked)
 
 
-def _cookiecutter_session(tmp_path: Path, memory: str) -> tuple[int, str]:
+def _screen(child: pexpect.spawn[str]) -> str:
+    """What the terminal showed before the last match, without colours and cursor moves."""
+    return ANSI.sub("", child.before or "")
+
+
+def _cookiecutter_session(tmp_path: Path, memory: str) -> tuple[int | None, str]:
     child = _terminal("cookiecutter", [str(ROOT)], tmp_path, tmp_path)
     while child.expect([r"\)(?:\x1b\[[0-9;]*m)*: ", pexpect.EOF]) == 0:
-        prompt = ANSI.sub("", child.before).splitlines()[-1]
+        prompt = _screen(child).splitlines()[-1]
         child.sendline(memory if "Memory in MB" in prompt else "")
     child.close()
-    return child.exitstatus, ANSI.sub("", child.before)
+    return child.exitstatus, _screen(child)
 
 
 def test_cookiecutter_prompts_report_the_validator_then_accept_the_correction(
