@@ -31,7 +31,7 @@ def _terminal(command: str, arguments: list[str], home: Path, cwd: Path) -> pexp
         cwd=cwd,
         env=env,
         encoding="utf-8",
-        timeout=30,
+        timeout=90,
         dimensions=(50, 250),
     )
 
@@ -59,6 +59,8 @@ def test_copier_prompts_show_the_validator_and_accept_the_correction(tmp_path: P
     asked: list[str] = []
     while (index := child.expect([*prompts, pexpect.EOF])) < len(names):
         name = names[index]
+        if name in asked:
+            continue  # copier redraws a question and echoes it once answered
         asked.append(name)
         if name == "memory_size":
             child.send("\x7f" * 6 + "64\r")
@@ -66,7 +68,6 @@ def test_copier_prompts_show_the_validator_and_accept_the_correction(tmp_path: P
             child.send("\x7f" * 6 + "1024\r")
         else:
             child.send("\r")  # the default
-        child.expect(prompts[index])  # copier echoes the answered question once more
     child.close()
 
     assert child.exitstatus == 0
