@@ -1,0 +1,114 @@
+"""Properties over the answer space: every valid combination renders and passes the
+post-generation hook; every single invalid answer is rejected with a message naming it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ROOT
+
+SPEC: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
+OFFERED_TRIGGERS = sorted(set(SPEC["trigger"]["choices"].values()))
+
+
+def _choices(name: str) -> st.SearchStrategy[Any]:
+    choices = SPEC[name]["choices"]
+    values = choices if isinstance(choices, list) else list(choices.values())
+    return st.sampled_from([v["value"] if isinstance(v, dict) else v for v in values])
+
+
+valid_answers = st.fixed_dictionaries(
+    {
+        "project_name": st.from_regex(r"[A-Z][a-z]{2,12}( [A-Z][a-z]{2,12}){0,2}", fullmatch=True),
+        "trigger": st.sampled_from(OFFERED_TRIGGERS),
+        "python_version": _choices("python_version"),
+        "architecture": _choices("architecture"),
+        "memory_size": st.integers(128, 10240),
+        "timeout": st.integers(1, 900),
+        "reserved_concurrency": st.integers(1, 1000),
+        "deployment_strategy": _choices("deployment_strategy"),
+        "log_retention_days": _choices("log_retention_days"),
+        "alarm_email": st.sampled_from(["", "ops@example.com", "a.b+alerts@team.example.org"]),
+        "vpc_enabled": st.booleans(),
+        "kms_key": _choices("kms_key"),
+        "powertools_source": _choices("powertools_source"),
+        "idempotency": st.booleans(),
+    }
+)
+
+
+def _pattern_breaker(pattern: str) -> st.SearchStrategy[str]:
+    return st.text(min_size=1, max_size=20).filter(lambda text: not re.fullmatch(pattern, text))
+
+
+invalid_answer = st.one_of(
+    st.tuples(
+        st.just("memory_size"), st.one_of(st.integers(max_value=127), st.integers(min_value=10241))
+    ),
+    st.tuples(st.just("timeout"), st.one_of(st.integers(max_value=0), st.integers(min_value=901))),
+    st.tuples(
+        st.just("reserved_concurrency"),
+        st.one_of(st.integers(max_value=0), st.integers(min_value=1001)),
+    ),
+    st.tuples(st.just("project_slug"), _pattern_breaker(r"[a-z][a-z0-9-]{1,38}[a-z0-9]")),
+    st.tuples(st.just("aws_region"), _pattern_breaker(r"[a-z]{2}(-gov)?-[a-z]+-[1-9]")),
+    st.tuples(
+        st.just("alarm_email"), st.text(min_size=1, max_size=20).filter(lambda t: "@" not in t)
+    ),
+    st.tuples(
+        st.just("kms_key"), st.text(min_size=1, max_size=12).filter(lambda t: "managed" not in t)
+    ),
+)
+
+
+@settings(
+    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(answers=valid_answers)
+def test_every_valid_combination_renders_and_passes_the_hook(
+    answers: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    destination = tmp_path_factory.mktemp("valid") / "project"
+    copier.run_copy(
+        str(ROOT),
+        str(destination),
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        vcs_ref="HEAD",
+        quiet=True,
+    )
+    # The hook ran as copier's task; a failure would have raised and removed the destination.
+    assert (destination / "template.yaml").is_file()
+    assert f"MemorySize: {answers['memory_size']}" in (destination / "template.yaml").read_text()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(bad=invalid_answer)
+def test_every_single_invalid_answer_is_rejected_by_name(
+    bad: tuple[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    question, value = bad
+    destination = tmp_path_factory.mktemp("invalid") / "project"
+    with pytest.raises(ValueError, match=rf"for question '{question}'|for '{question}'"):
+        copier.run_copy(
+            str(ROOT),
+            str(destination),
+            data={question: value},
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            pretend=True,
+            quiet=True,
+        )
+    assert not Path(destination).exists()
