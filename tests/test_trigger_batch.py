@@ -1,0 +1,270 @@
+"""What the stream triggers (kinesis, dynamodb-stream) render: asserted on the rendered files."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
+
+from tests.conftest import answer_set_params, run
+
+KEY_ARN = {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+KEY_REF = {"Ref": "EncryptionKey"}
+FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailedBatchesQueue", "Arn"]}
+
+
+def _resources(project: Path) -> dict[str, Any]:
+    resources: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))["Resources"]
+    return resources
+
+
+def _function(project: Path) -> dict[str, Any]:
+    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
+    return properties
+
+
+def _event(project: Path, name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = _function(project)["Events"][name]["Properties"]
+    return properties
+
+
+def _statements(project: Path) -> dict[str, dict[str, Any]]:
+    policy = _resources(project)["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def _alarms(project: Path) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in _resources(project).items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+
+
+def _runbook_anchors(project: Path) -> set[str]:
+    return set(re.findall(r"^## (\S+)$", (project / "docs" / "runbook.md").read_text(), re.M))
+
+
+def _invoke_poison(project: Path, trigger: str) -> list[str]:
+    result = run([sys.executable, "scripts/invoke.py", f"events/{trigger}_poison.json"], project)
+    assert result.returncode == 0, result.stderr
+    # Logs come first, one JSON object a line; the response is printed last, indented.
+    lines = result.stdout.splitlines()
+    start = len(lines) - 1 - lines[::-1].index("{")
+    response = json.loads("\n".join(lines[start:]))
+    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("kinesis"), indirect=True)
+class TestKinesis:
+    def test_stream_is_one_provisioned_shard_kept_a_week(self, rendered: Path) -> None:
+        stream = _resources(rendered)["SourceStream"]["Properties"]
+        assert stream["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
+        assert (stream["ShardCount"], stream["RetentionPeriodHours"]) == (1, 168)
+
+    def test_stream_is_encrypted_with_the_aws_managed_kinesis_key(self, rendered: Path) -> None:
+        encryption = _resources(rendered)["SourceStream"]["Properties"]["StreamEncryption"]
+        assert encryption == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+
+    def test_mapping_reads_in_order_and_parks_what_it_gives_up_on(self, rendered: Path) -> None:
+        event = _function(rendered)["Events"]["Stream"]
+        assert event["Type"] == "Kinesis"
+        properties = event["Properties"]
+        assert properties["StartingPosition"] == "TRIM_HORIZON"
+        assert (properties["BatchSize"], properties["MaximumBatchingWindowInSeconds"]) == (100, 1)
+        assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert properties["BisectBatchOnFunctionError"] is True
+        assert properties["MaximumRetryAttempts"] == 4
+        assert properties["MaximumRecordAgeInSeconds"] == 86400
+        assert properties["DestinationConfig"] == {"OnFailure": {"Destination": FAILURE_QUEUE_ARN}}
+
+    def test_one_shard_runs_as_many_batches_as_the_reserved_concurrency(
+        self, rendered: Path
+    ) -> None:
+        assert _event(rendered, "Stream")["ParallelizationFactor"] == 10
+
+    def test_role_reads_this_stream_only_and_sends_to_the_failure_queue(
+        self, rendered: Path
+    ) -> None:
+        statements = _statements(rendered)
+        read = statements["ReadSourceStream"]
+        assert read["Resource"] == {"Fn::GetAtt": ["SourceStream", "Arn"]}
+        assert all(action.startswith("kinesis:") and "*" not in action for action in read["Action"])
+        assert statements["ParkFailedBatches"]["Resource"] == FAILURE_QUEUE_ARN
+        assert "ParkFailedBatchesEncrypt" not in statements  # the AWS-managed SQS key needs none
+
+    def test_no_source_queue_is_rendered(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        assert not {"SourceQueue", "DeadLetterQueue"} & resources.keys()
+        queues = [name for name, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
+        assert queues == ["FailedBatchesQueue"]
+
+    def test_alarms_on_parked_batches_iterator_age_and_write_throttling(
+        self, rendered: Path
+    ) -> None:
+        alarms = _alarms(rendered)
+        assert alarms["IteratorAgeAlarm"]["Threshold"] == 600_000  # ms; max(600 s, 4 x 30 s)
+        assert alarms["StreamWriteThrottledAlarm"]["EvaluationPeriods"] == 3
+        assert {"failed-batches", "iterator-age", "stream-write-throttled"} <= _runbook_anchors(
+            rendered
+        )
+        assert "FailedBatchesAlarm" in alarms
+
+    def test_handler_reads_kinesis_records_and_skips_repeats(self, rendered: Path) -> None:
+        handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
+        assert "EventType.KinesisDataStreams" in handler
+        assert "idempotency.once_per_event" in handler
+
+    def test_moto_and_stubs_cover_kinesis(self, rendered: Path) -> None:
+        pyproject = (rendered / "pyproject.toml").read_text()
+        assert "moto[dynamodb,kinesis,sqs,ssm]" in pyproject
+        assert "boto3-stubs[dynamodb,kinesis,sqs,ssm]" in pyproject
+
+    def test_answers_file_records_the_trigger(self, rendered: Path) -> None:
+        answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+        assert answers["trigger"] == "kinesis"
+        assert "trigger_family" not in answers
+
+    def test_make_invoke_reports_only_the_poison_record(self, rendered: Path) -> None:
+        event = json.loads((rendered / "events" / "kinesis_poison.json").read_text())
+        poison = event["Records"][1]["kinesis"]["sequenceNumber"]
+        assert _invoke_poison(rendered, "kinesis") == [poison]
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("kinesis_custom"), indirect=True)
+class TestKinesisCustom:
+    def test_customer_managed_key_encrypts_stream_and_failure_queue(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        encryption = resources["SourceStream"]["Properties"]["StreamEncryption"]
+        assert encryption == {"EncryptionType": "KMS", "KeyId": KEY_ARN}
+        assert resources["FailedBatchesQueue"]["Properties"]["KmsMasterKeyId"] == KEY_REF
+
+    def test_role_may_use_the_key_to_read_the_stream_and_park_batches(self, rendered: Path) -> None:
+        statements = _statements(rendered)
+        assert statements["DecryptMessagesAndEnvironment"]["Resource"] == KEY_ARN
+        encrypt = statements["ParkFailedBatchesEncrypt"]
+        assert (set(encrypt["Action"]), encrypt["Resource"]) == (
+            {"kms:GenerateDataKey", "kms:Decrypt"},
+            KEY_ARN,
+        )
+
+    def test_parallelization_follows_a_small_reserved_concurrency(self, rendered: Path) -> None:
+        assert _event(rendered, "Stream")["ParallelizationFactor"] == 3
+
+    def test_batching_answers_reach_the_mapping(self, rendered: Path) -> None:
+        event = _event(rendered, "Stream")
+        assert (event["BatchSize"], event["MaximumBatchingWindowInSeconds"]) == (500, 0)
+
+    def test_iterator_age_threshold_grows_with_a_long_timeout(self, rendered: Path) -> None:
+        assert _alarms(rendered)["IteratorAgeAlarm"]["Threshold"] == 1_200_000  # 4 x 300 s
+
+    def test_without_idempotency_no_table_and_the_retry_cost_is_tested(
+        self, rendered: Path
+    ) -> None:
+        assert "IdempotencyTable" not in _resources(rendered)
+        integration = (rendered / "tests" / "integration" / "test_kinesis.py").read_text()
+        assert "def test_without_idempotency_records_after_a_failure" in integration
+
+    def test_function_runs_in_the_vpc(self, rendered: Path) -> None:
+        assert "VpcConfig" in _function(rendered)
+        assert "ManageVpcNetworkInterfaces" in _statements(rendered)
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("dynamodb_stream"), indirect=True)
+class TestDynamoDBStream:
+    def test_table_keeps_orders_and_streams_both_images(self, rendered: Path) -> None:
+        table = _resources(rendered)["SourceTable"]
+        properties = table["Properties"]
+        assert properties["KeySchema"] == [{"AttributeName": "order_id", "KeyType": "HASH"}]
+        assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+
+    def test_table_is_protected_as_the_system_of_record(self, rendered: Path) -> None:
+        table = _resources(rendered)["SourceTable"]
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+        pitr = table["Properties"]["PointInTimeRecoverySpecification"]
+        assert pitr == {"PointInTimeRecoveryEnabled": True}
+
+    def test_table_is_encrypted_with_the_aws_managed_dynamodb_key(self, rendered: Path) -> None:
+        sse = _resources(rendered)["SourceTable"]["Properties"]["SSESpecification"]
+        assert sse["KMSMasterKeyId"] == "alias/aws/dynamodb"
+
+    def test_mapping_passes_inserts_and_updates_and_parks_failures(self, rendered: Path) -> None:
+        event = _function(rendered)["Events"]["TableStream"]
+        assert event["Type"] == "DynamoDB"
+        properties = event["Properties"]
+        assert properties["Stream"] == {"Fn::GetAtt": ["SourceTable", "StreamArn"]}
+        [only] = properties["FilterCriteria"]["Filters"]
+        assert json.loads(only["Pattern"]) == {"eventName": ["INSERT", "MODIFY"]}
+        assert properties["BisectBatchOnFunctionError"] is True
+        assert properties["MaximumRetryAttempts"] == 4
+        assert properties["MaximumRecordAgeInSeconds"] == 43200  # half the stream's 24 hours
+        assert properties["DestinationConfig"] == {"OnFailure": {"Destination": FAILURE_QUEUE_ARN}}
+
+    def test_role_reads_only_this_tables_streams(self, rendered: Path) -> None:
+        read = _statements(rendered)["ReadSourceTableStream"]
+        assert read["Resource"] == {"Fn::Sub": "${SourceTable.Arn}/stream/*"}
+        assert set(read["Action"]) == {
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        }
+
+    def test_alarms_on_parked_batches_and_iterator_age(self, rendered: Path) -> None:
+        alarms = _alarms(rendered)
+        assert {"FailedBatchesAlarm", "IteratorAgeAlarm"} <= alarms.keys()
+        assert "StreamWriteThrottledAlarm" not in alarms  # on-demand tables scale their writes
+        assert {"failed-batches", "iterator-age"} <= _runbook_anchors(rendered)
+
+    def test_handler_reads_new_images_and_skips_deletions(self, rendered: Path) -> None:
+        handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
+        assert "EventType.DynamoDBStreams" in handler
+        assert "DynamoDBRecordEventName.REMOVE" in handler
+
+    def test_tests_can_reach_moto_dynamodb_streams(self, rendered: Path) -> None:
+        pyproject = (rendered / "pyproject.toml").read_text()
+        assert "moto[dynamodb,dynamodbstreams,sqs,ssm]" in pyproject
+        assert "boto3-stubs[dynamodb,dynamodbstreams,sqs,ssm]" in pyproject
+
+    def test_make_invoke_reports_only_the_poison_change(self, rendered: Path) -> None:
+        event = json.loads((rendered / "events" / "dynamodb-stream_poison.json").read_text())
+        poison = event["Records"][1]["dynamodb"]["SequenceNumber"]
+        assert _invoke_poison(rendered, "dynamodb-stream") == [poison]
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("dynamodb_stream_custom"), indirect=True)
+class TestDynamoDBStreamCustom:
+    def test_customer_managed_key_encrypts_table_and_failure_queue(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        sse = resources["SourceTable"]["Properties"]["SSESpecification"]
+        assert sse["KMSMasterKeyId"] == KEY_REF
+        assert resources["FailedBatchesQueue"]["Properties"]["KmsMasterKeyId"] == KEY_REF
+
+    def test_role_may_use_the_key_to_read_changes_and_park_batches(self, rendered: Path) -> None:
+        statements = _statements(rendered)
+        assert statements["DecryptMessagesAndEnvironment"]["Resource"] == KEY_ARN
+        assert statements["ParkFailedBatchesEncrypt"]["Resource"] == KEY_ARN
+
+    def test_largest_batching_answers_reach_the_mapping(self, rendered: Path) -> None:
+        event = _event(rendered, "TableStream")
+        assert (event["BatchSize"], event["MaximumBatchingWindowInSeconds"]) == (10000, 300)
+
+    def test_without_idempotency_no_table_and_the_retry_cost_is_tested(
+        self, rendered: Path
+    ) -> None:
+        assert "IdempotencyTable" not in _resources(rendered)
+        integration = (rendered / "tests" / "integration" / "test_dynamodb_stream.py").read_text()
+        assert "def test_without_idempotency_changes_after_a_failure" in integration
+
+    def test_names_derive_from_the_project_name(self, rendered: Path) -> None:
+        table = _resources(rendered)["SourceTable"]["Properties"]
+        assert table["TableName"] == {"Fn::Sub": "order-ledger-${Environment}-table"}
+        assert (rendered / "src" / "order_ledger" / "handler.py").is_file()
