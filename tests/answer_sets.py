@@ -81,4 +81,43 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "batch_size": 10000,
         "batching_window_seconds": 300,
     },
+    # Synchronous API triggers (no idempotency question): each auth choice, the customer-managed
+    # key on a JWT API, a VPC on a REST API, and one endpoint made public on purpose.
+    "http-api": {
+        "trigger": "http-api",
+        "description": "Prices orders submitted over HTTPS.",
+    },
+    "http-api-jwt": {
+        "trigger": "http-api",
+        "api_auth": "jwt",
+        "jwt_issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+        "jwt_audience": "orders-web",
+        "kms_key": "customer-managed",
+        "python_version": "3.12",
+        "architecture": "x86_64",
+        "timeout": 10,
+    },
+    "rest-api": {
+        "trigger": "rest-api",
+        "project_name": "Order Pricing Api",
+        "python_version": "3.14",
+        "timeout": 20,
+        "reserved_concurrency": 50,
+        "log_retention_days": 90,
+        "vpc_enabled": True,
+        "alarm_email": "oncall@example.com",
+    },
+    "function-url": {
+        "trigger": "function-url",
+        "architecture": "x86_64",
+        "reserved_concurrency": 5,
+        "kms_key": "customer-managed",
+        "deployment_strategy": "all-at-once",
+    },
+    "function-url-public": {
+        "trigger": "function-url",
+        "api_auth": "none",
+        "python_version": "3.12",
+        "powertools_source": "layer",
+    },
 }

@@ -1,0 +1,337 @@
+"""What the API triggers (http-api, rest-api, function-url) turn into: asserted on the rendered
+files' content. The rendered repos' own checks run in test_rendered_checks.py."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
+
+from tests.conftest import answer_set_params, render
+
+API_SETS = ("http-api", "http-api-jwt", "rest-api", "function-url", "function-url-public")
+
+
+def _stack(project: Path) -> dict[str, Any]:
+    stack: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))
+    return stack
+
+
+def _resources(project: Path) -> dict[str, Any]:
+    resources: dict[str, Any] = _stack(project)["Resources"]
+    return resources
+
+
+def _function(project: Path) -> dict[str, Any]:
+    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
+    return properties
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    return answers
+
+
+def _event(project: Path, name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((project / "events" / name).read_text())
+    return event
+
+
+def _body(event: dict[str, Any]) -> dict[str, Any]:
+    raw = event["body"]
+    order: dict[str, Any] = json.loads(base64.b64decode(raw) if event["isBase64Encoded"] else raw)
+    return order
+
+
+def _alarm_metrics(project: Path) -> dict[str, dict[str, Any]]:
+    return {
+        alarm["Properties"]["MetricName"]: alarm["Properties"]
+        for alarm in _resources(project).values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" and "MetricName" in alarm["Properties"]
+    }
+
+
+def _checkov_skips(resource: dict[str, Any]) -> dict[str, str]:
+    skips = resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    return {skip["id"]: skip["comment"] for skip in skips}
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(*API_SETS), indirect=True)
+class TestEveryApiTrigger:
+    def test_handler_validates_with_the_trigger_s_resolver(self, rendered: Path) -> None:
+        trigger = _answers(rendered)["trigger"]
+        resolver = {
+            "http-api": "APIGatewayHttpResolver",
+            "rest-api": "APIGatewayRestResolver",
+            "function-url": "LambdaFunctionUrlResolver",
+        }[trigger]
+        handler = next(rendered.glob("src/*/handler.py")).read_text()
+        assert f"app = {resolver}(enable_validation=True)" in handler
+        assert '@app.post("/orders")' in handler
+
+    def test_no_idempotency_for_a_synchronous_trigger(self, rendered: Path) -> None:
+        assert "IdempotencyTable" not in _resources(rendered)
+        assert not list(rendered.glob("src/*/idempotency.py"))
+        assert "IDEMPOTENCY_TABLE_NAME" not in (rendered / "tests" / "conftest.py").read_text()
+
+    def test_events_carry_a_valid_and_an_invalid_order_for_post_orders(
+        self, rendered: Path
+    ) -> None:
+        trigger = _answers(rendered)["trigger"]
+        valid, poison = (
+            _event(rendered, f"{trigger}.json"),
+            _event(rendered, f"{trigger}_poison.json"),
+        )
+        assert _body(valid)["order_id"] == "ord-1001"
+        assert _body(poison)["items"][0]["quantity"] < 0
+        assert valid.keys() == poison.keys()
+
+    def test_function_dlq_check_is_skipped_with_the_synchronous_reason(
+        self, rendered: Path
+    ) -> None:
+        skips = _checkov_skips(_resources(rendered)["Function"])
+        assert "synchronously" in skips["CKV_AWS_116"]
+
+    def test_server_error_and_latency_alarms_link_their_runbook_entries(
+        self, rendered: Path
+    ) -> None:
+        runbook = (rendered / "docs" / "runbook.md").read_text()
+        resources = _resources(rendered)
+        for logical_id, anchor in [
+            ("Api5xxAlarm", "api-server-errors"),
+            ("ApiLatencyAlarm", "api-latency"),
+            ("Api4xxRateAlarm", "api-client-error-rate"),
+        ]:
+            assert f"runbook.md#{anchor}" in resources[logical_id]["Properties"]["AlarmDescription"]
+            assert f"\n## {anchor}\n" in runbook
+
+    def test_client_error_alarm_is_a_rate_not_a_count(self, rendered: Path) -> None:
+        alarm = _resources(rendered)["Api4xxRateAlarm"]["Properties"]
+        [expression] = [m for m in alarm["Metrics"] if m.get("ReturnData")]
+        assert expression["Expression"] == "IF(requests >= 20, 100 * rejected / requests, 0)"
+        assert (alarm["Threshold"], alarm["EvaluationPeriods"]) == (10, 3)
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("http-api"), indirect=True)
+class TestHttpApiWithIam:
+    def test_iam_authorizer_is_the_default(self, rendered: Path) -> None:
+        auth = _resources(rendered)["HttpApi"]["Properties"]["Auth"]
+        assert auth == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
+
+    def test_default_route_sends_every_path_to_the_function(self, rendered: Path) -> None:
+        event = _function(rendered)["Events"]["Api"]["Properties"]
+        assert event["ApiId"] == {"Ref": "HttpApi"}
+        assert "Path" not in event
+        assert "Method" not in event
+
+    def test_access_log_format_is_json_naming_the_caller(self, rendered: Path) -> None:
+        settings = _resources(rendered)["HttpApi"]["Properties"]["AccessLogSettings"]
+        fields = json.loads(settings["Format"])
+        assert fields["requestId"] == "$context.requestId"
+        assert fields["caller"] == "$context.identity.userArn"
+
+    def test_route_throttling_follows_the_reserved_concurrency(self, rendered: Path) -> None:
+        settings = _resources(rendered)["HttpApi"]["Properties"]["DefaultRouteSettings"]
+        assert settings == {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 100}
+
+    def test_alarms_watch_the_default_stage(self, rendered: Path) -> None:
+        alarms = _alarm_metrics(rendered)
+        for metric in ("5xx", "Latency"):
+            assert alarms[metric]["Dimensions"] == [
+                {"Name": "ApiId", "Value": {"Ref": "HttpApi"}},
+                {"Name": "Stage", "Value": "$default"},
+            ]
+        assert alarms["Latency"]["ExtendedStatistic"] == "p99"
+        assert alarms["Latency"]["Threshold"] == 3000
+
+    def test_event_is_the_sam_http_api_proxy_shape(self, rendered: Path) -> None:
+        event = _event(rendered, "http-api.json")
+        assert (event["version"], event["routeKey"], event["isBase64Encoded"]) == (
+            "2.0",
+            "$default",
+            True,
+        )
+        assert event["requestContext"]["http"]["method"] == "POST"
+        assert event["rawPath"] == event["requestContext"]["http"]["path"] == "/orders"
+
+    def test_readme_shows_a_signed_call(self, rendered: Path) -> None:
+        readme = (rendered / "README.md").read_text()
+        assert "awscurl --service execute-api" in readme
+        assert "lower `Timeout` in `template.yaml`" in readme  # the 30 s default outlasts 29 s
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("http-api-jwt"), indirect=True)
+class TestHttpApiWithJwt:
+    def test_jwt_authorizer_checks_the_chosen_issuer_and_audience(self, rendered: Path) -> None:
+        auth = _resources(rendered)["HttpApi"]["Properties"]["Auth"]
+        authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+        assert authorizer["IdentitySource"] == "$request.header.Authorization"
+        assert authorizer["JwtConfiguration"] == {
+            "issuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123",
+            "audience": ["orders-web"],
+        }
+
+    def test_access_log_is_encrypted_with_the_stack_key(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        log_group = resources["ApiAccessLogGroup"]
+        assert log_group["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
+        assert "Metadata" not in log_group  # nothing to skip with the customer-managed key
+        statements = resources["EncryptionKey"]["Properties"]["KeyPolicy"]["Statement"]
+        [grant] = [s for s in statements if s["Sid"] == "CloudWatchLogsEncryptsApiAccessLogs"]
+        context = grant["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+        assert context == {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+            "/aws/apigateway/order-processor-${Environment}/access"
+        }
+
+    def test_access_log_names_the_token_subject(self, rendered: Path) -> None:
+        settings = _resources(rendered)["HttpApi"]["Properties"]["AccessLogSettings"]
+        assert json.loads(settings["Format"])["subject"] == "$context.authorizer.claims.sub"
+
+    def test_timeout_within_api_gateway_s_limit_needs_no_warning(self, rendered: Path) -> None:
+        readme = (rendered / "README.md").read_text()
+        assert "Bearer $TOKEN" in readme
+        assert "lower `Timeout`" not in readme
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("rest-api"), indirect=True)
+class TestRestApi:
+    def test_regional_traced_and_iam_authorized(self, rendered: Path) -> None:
+        api = _resources(rendered)["RestApi"]["Properties"]
+        assert api["EndpointConfiguration"] == {"Type": "REGIONAL"}
+        assert api["TracingEnabled"] is True
+        assert api["Auth"] == {"DefaultAuthorizer": "AWS_IAM", "InvokeRole": "NONE"}
+        assert api["StageName"] == {"Ref": "Environment"}
+
+    def test_root_and_proxy_resources_send_every_path_to_the_function(self, rendered: Path) -> None:
+        events = _function(rendered)["Events"]
+        assert {e["Properties"]["Path"] for e in events.values()} == {"/", "/{proxy+}"}
+        assert {e["Properties"]["TimeoutInMillis"] for e in events.values()} == {20000}
+
+    def test_method_settings_throttle_and_log_errors_only(self, rendered: Path) -> None:
+        [settings] = _resources(rendered)["RestApi"]["Properties"]["MethodSettings"]
+        assert settings["ThrottlingRateLimit"] == settings["ThrottlingBurstLimit"] == 500
+        assert settings["LoggingLevel"] == "ERROR"
+        assert settings["DataTraceEnabled"] is False
+
+    def test_execution_log_group_exists_with_retention(self, rendered: Path) -> None:
+        log_group = _resources(rendered)["ApiExecutionLogGroup"]["Properties"]
+        assert log_group["LogGroupName"] == {
+            "Fn::Sub": "API-Gateway-Execution-Logs_${RestApi}/${Environment}"
+        }
+        assert log_group["RetentionInDays"] == 90
+
+    def test_account_logging_role_is_a_parameter_on_by_default(self, rendered: Path) -> None:
+        stack = _stack(rendered)
+        assert stack["Parameters"]["SetApiGatewayLoggingRole"]["Default"] == "true"
+        assert "SetsApiGatewayLoggingRole" in stack["Conditions"]
+        for logical_id in ("ApiGatewayLoggingRole", "ApiGatewayAccount"):
+            resource = stack["Resources"][logical_id]
+            assert resource["Condition"] == "SetsApiGatewayLoggingRole"
+            assert resource["DeletionPolicy"] == "Retain"
+
+    def test_logging_role_writes_this_account_s_logs_without_wildcard_actions(
+        self, rendered: Path
+    ) -> None:
+        role = _resources(rendered)["ApiGatewayLoggingRole"]["Properties"]
+        assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+            "Service": "apigateway.amazonaws.com"
+        }
+        [statement] = role["Policies"][0]["PolicyDocument"]["Statement"]
+        assert not [action for action in statement["Action"] if "*" in action]
+        assert not [action for action in statement["Action"] if ":Get" in action]
+        assert statement["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
+        }
+
+    def test_caching_skip_is_explained(self, rendered: Path) -> None:
+        skips = _checkov_skips(_resources(rendered)["RestApi"])
+        assert "cache" in skips["CKV_AWS_120"]
+
+    def test_alarms_watch_the_api_by_name_and_stage(self, rendered: Path) -> None:
+        alarms = _alarm_metrics(rendered)
+        for metric in ("5XXError", "Latency"):
+            assert alarms[metric]["Dimensions"] == [
+                {"Name": "ApiName", "Value": {"Fn::Sub": "order-pricing-api-${Environment}"}},
+                {"Name": "Stage", "Value": {"Ref": "Environment"}},
+            ]
+
+    def test_event_is_the_sam_aws_proxy_shape(self, rendered: Path) -> None:
+        event = _event(rendered, "rest-api.json")
+        assert (event["resource"], event["path"], event["httpMethod"]) == (
+            "/{proxy+}",
+            "/orders",
+            "POST",
+        )
+        assert event["isBase64Encoded"] is True
+        assert event["requestContext"]["stage"] == "dev"
+
+    def test_readme_explains_the_account_logging_role(self, rendered: Path) -> None:
+        readme = (rendered / "README.md").read_text()
+        assert "SetApiGatewayLoggingRole=false" in readme
+        assert "awscurl --service execute-api" in readme
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("function-url"), indirect=True)
+class TestFunctionUrl:
+    def test_url_on_the_live_alias_requires_iam(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert function["FunctionUrlConfig"] == {"AuthType": "AWS_IAM", "InvokeMode": "BUFFERED"}
+        assert function["AutoPublishAlias"] == "live"
+        assert "Events" not in function
+
+    def test_no_api_gateway_and_no_access_log_group(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        assert not [r for r in resources.values() if "Api" in r["Type"].split("::")[-1]]
+        assert "ApiAccessLogGroup" not in resources
+
+    def test_url_alarms_watch_the_live_alias(self, rendered: Path) -> None:
+        alarms = _alarm_metrics(rendered)
+        for metric in ("Url5xxCount", "UrlRequestLatency"):
+            assert alarms[metric]["Dimensions"] == [
+                {"Name": "FunctionName", "Value": {"Ref": "Function"}},
+                {"Name": "Resource", "Value": {"Fn::Sub": "${Function}:live"}},
+            ]
+
+    def test_event_names_the_signing_principal(self, rendered: Path) -> None:
+        event = _event(rendered, "function-url.json")
+        assert event["requestContext"]["authorizer"]["iam"]["userArn"].startswith("arn:aws:iam::")
+        assert event["isBase64Encoded"] is False
+
+    def test_readme_says_the_function_log_replaces_access_logs(self, rendered: Path) -> None:
+        readme = (rendered / "README.md").read_text()
+        assert "**No access log.**" in readme
+        assert "`request answered` line" in readme
+        assert "awscurl --service lambda" in readme
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("function-url-public"), indirect=True)
+class TestPublicFunctionUrl:
+    def test_url_is_public_as_chosen(self, rendered: Path) -> None:
+        assert _function(rendered)["FunctionUrlConfig"]["AuthType"] == "NONE"
+
+    def test_auth_check_is_skipped_because_public_was_chosen(self, rendered: Path) -> None:
+        reason = _checkov_skips(_resources(rendered)["Function"])["CKV_AWS_258"]
+        assert "api_auth=none was chosen" in reason
+        assert "public endpoint on purpose" in reason
+
+    def test_event_has_no_authorizer(self, rendered: Path) -> None:
+        context = _event(rendered, "function-url.json")["requestContext"]
+        assert "authorizer" not in context
+        assert context["accountId"] == "anonymous"
+
+    def test_readme_warns_that_anyone_can_call_it(self, rendered: Path) -> None:
+        assert "anyone who knows it can call it" in (rendered / "README.md").read_text()
+
+
+@pytest.mark.parametrize(("trigger", "auth"), [("rest-api", "jwt"), ("function-url", "jwt")])
+def test_jwt_is_refused_outside_the_http_api(trigger: str, auth: str, tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match="jwt is offered for http-api only"):
+        render(destination, {"trigger": trigger, "api_auth": auth})
+    assert not destination.exists()
