@@ -30,7 +30,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("cost_center", "cost center", "1-64 characters"),
     ("aws_region", "mars-north-1", "such as eu-west-1"),
     ("aws_region", "EU-WEST-1", "such as eu-west-1"),
-    ("trigger", "kafka", "['sqs']"),
+    ("trigger", "kafka", "is not in ['sqs'"),
     ("iac_tool", "pulumi", "['sam']"),
     ("python_version", "3.11", "['3.12', '3.13', '3.14']"),
     ("architecture", "sparc", "['arm64', 'x86_64']"),
