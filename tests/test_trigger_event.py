@@ -157,7 +157,7 @@ class TestS3:
         # A !GetAtt or !Ref to the bucket would close the loop notification -> function -> role.
         on_bucket = [s for s in _statements(rendered) if "s3:" in str(s["Action"])]
         assert on_bucket
-        assert "IncomingBucket" not in str(on_bucket)
+        assert "IncomingBucket" not in str([s["Resource"] for s in on_bucket])
 
     def test_role_denies_writes_to_the_bucket(self, rendered: Path) -> None:
         [deny] = [s for s in _statements(rendered) if s["Effect"] == "Deny"]
