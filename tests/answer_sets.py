@@ -1,4 +1,5 @@
-"""Answer sets rendered by the template tests: the defaults, and one that flips every option."""
+"""Answer sets rendered by the template tests: the defaults, one that flips every option, the
+limits, and one per asynchronous trigger (each also varying options the others leave alone)."""
 
 from __future__ import annotations
 
@@ -119,5 +120,39 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "api_auth": "none",
         "python_version": "3.12",
         "powertools_source": "layer",
+    },
+    # The asynchronously invoked triggers. SNS with the stack's own key, which every service that
+    # writes to an encrypted queue must then be allowed to use.
+    "sns": {
+        "trigger": "sns",
+        "kms_key": "customer-managed",
+        "alarm_email": "orders-oncall@example.com",
+    },
+    # S3 without idempotency, on x86_64, with the longest project slug: the bucket name must still
+    # fit S3's 63 characters.
+    "s3": {
+        "trigger": "s3",
+        "project_name": "Supplier Catalogue Ingestion Pipeline 42",
+        "idempotency": False,
+        "architecture": "x86_64",
+        "python_version": "3.12",
+        "aws_region": "us-east-1",
+    },
+    # EventBridge inside a VPC, with the managed Powertools layer and the producers' own names.
+    "eventbridge": {
+        "trigger": "eventbridge",
+        "vpc_enabled": True,
+        "powertools_source": "layer",
+        "event_source_name": "com.acme.shop",
+        "event_detail_type": "Order Placed",
+    },
+    # A daily cron schedule in a non-UTC time zone, with the stack's key and the newest runtime.
+    "schedule": {
+        "trigger": "schedule",
+        "schedule_expression": "cron(0 6 * * ? *)",
+        "schedule_timezone": "Europe/Berlin",
+        "kms_key": "customer-managed",
+        "python_version": "3.14",
+        "deployment_strategy": "linear",
     },
 }

@@ -1,0 +1,273 @@
+"""What the asynchronously invoked triggers (sns, s3, eventbridge, schedule) render: asserted on the
+rendered files' content, one answer set per trigger (see tests/answer_sets.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
+
+from tests.conftest import answer_set_params
+
+# The longest values CloudFormation substitutes into a bucket name here: prod, an account id, and
+# the longest region code the aws_region question accepts.
+LONGEST_SUBSTITUTIONS = {
+    "${Environment}": "prod",
+    "${AWS::AccountId}": "123456789012",
+    "${AWS::Region}": "us-gov-northwest-1",
+}
+
+
+def _resources(project: Path) -> dict[str, Any]:
+    resources: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))["Resources"]
+    return resources
+
+
+def _function(project: Path) -> dict[str, Any]:
+    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
+    return properties
+
+
+def _statements(project: Path, role: str = "FunctionRole") -> list[dict[str, Any]]:
+    policies = _resources(project)[role]["Properties"]["Policies"]
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"]]
+
+
+def _key_statements(project: Path) -> dict[str, dict[str, Any]]:
+    key = _resources(project)["EncryptionKey"]["Properties"]["KeyPolicy"]
+    return {s["Sid"]: s for s in key["Statement"]}
+
+
+def _package(project: Path) -> Path:
+    [package] = [p for p in (project / "src").iterdir() if p.is_dir()]
+    return package
+
+
+def _event(project: Path, name: str) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((project / "events" / name).read_text())
+    return event
+
+
+def _runbook_anchors(project: Path) -> set[str]:
+    runbook = (project / "docs" / "runbook.md").read_text()
+    return {h.strip().lower().replace(" ", "-") for h in re.findall(r"^## (.+)$", runbook, re.M)}
+
+
+ASYNC_ANCHORS = {
+    "failure-queue-depth",
+    "async-event-age",
+    "async-events-dropped",
+    "destination-delivery-failures",
+}
+
+
+@pytest.mark.parametrize(
+    "rendered", answer_set_params("sns", "s3", "eventbridge", "schedule"), indirect=True
+)
+class TestEveryAsyncTrigger:
+    def test_retries_are_bounded_and_failures_go_to_the_failure_queue(self, rendered: Path) -> None:
+        config = _function(rendered)["EventInvokeConfig"]
+        assert config["MaximumRetryAttempts"] == 2
+        assert config["MaximumEventAgeInSeconds"] == 3600
+        on_failure = config["DestinationConfig"]["OnFailure"]
+        assert on_failure["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+
+    def test_runbook_explains_every_async_alarm_and_how_to_redrive(self, rendered: Path) -> None:
+        assert _runbook_anchors(rendered) >= ASYNC_ANCHORS
+        runbook = (rendered / "docs" / "runbook.md").read_text()
+        assert ".requestPayload" in runbook
+        assert "--invocation-type Event" in runbook
+
+    def test_handler_does_not_catch_invalid_input(self, rendered: Path) -> None:
+        # Raising is the design: only a failed invocation reaches the on-failure queue.
+        handler = (_package(rendered) / "handler.py").read_text()
+        assert "except" not in handler
+        assert "model_validate" in handler
+
+    def test_readme_draws_the_on_failure_queue(self, rendered: Path) -> None:
+        readme = (rendered / "README.md").read_text()
+        assert "```mermaid" in readme
+        assert "on-failure queue" in readme
+
+    def test_invoke_reports_a_handler_error_as_lambda_does(self, rendered: Path) -> None:
+        script = (rendered / "scripts" / "invoke.py").read_text()
+        assert '"errorType": type(error).__name__' in script
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("sns"), indirect=True)
+class TestSns:
+    def test_handler_reads_the_message_with_the_sns_data_class(self, rendered: Path) -> None:
+        handler = (_package(rendered) / "handler.py").read_text()
+        assert "@event_source(data_class=SNSEvent)" in handler
+        assert "idempotency.once_per_event(process_order, PricedOrder)" in handler
+
+    def test_topic_and_both_queues_use_the_stack_key(self, rendered: Path) -> None:
+        resources = _resources(rendered)
+        key = {"Ref": "EncryptionKey"}
+        assert resources["OrdersTopic"]["Properties"]["KmsMasterKeyId"] == key
+        for queue in ("FailureQueue", "TopicDeadLetterQueue"):
+            assert resources[queue]["Properties"]["KmsMasterKeyId"] == key
+
+    def test_sns_may_use_the_key_for_its_dlq_only_for_this_topic(self, rendered: Path) -> None:
+        statement = _key_statements(rendered)["SnsRedrivesToTopicDeadLetterQueue"]
+        assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+        source_arn = statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Sub"]
+        assert source_arn.endswith(":order-processor-${Environment}-orders")
+
+    def test_function_may_encrypt_what_it_sends_to_the_failure_queue(self, rendered: Path) -> None:
+        sids = {s["Sid"] for s in _statements(rendered)}
+        assert {"SendFailedEventsToFailureQueue", "SendFailedEventsToFailureQueueEncrypt"} <= sids
+
+    def test_subscription_redrives_to_the_topic_dlq(self, rendered: Path) -> None:
+        subscription = _function(rendered)["Events"]["Orders"]["Properties"]
+        assert subscription["Topic"] == {"Ref": "OrdersTopic"}
+        dlq = {"Fn::GetAtt": ["TopicDeadLetterQueue", "Arn"]}
+        assert subscription["RedrivePolicy"] == {"deadLetterTargetArn": dlq}
+
+    def test_events_have_the_shape_sns_delivers(self, rendered: Path) -> None:
+        [record] = _event(rendered, "sns.json")["Records"]
+        assert record["EventSource"] == "aws:sns"
+        assert json.loads(record["Sns"]["Message"])["order_id"] == "ord-1001"
+        [poison] = _event(rendered, "sns_poison.json")["Records"]
+        assert json.loads(poison["Sns"]["Message"])["items"][0]["quantity"] < 0
+
+    def test_source_side_alarms_have_runbook_entries(self, rendered: Path) -> None:
+        anchors = {"topic-dlq-depth", "sns-notifications-failed", "sns-redrive-failures"}
+        assert anchors <= _runbook_anchors(rendered)
+
+    def test_schedule_code_is_not_rendered(self, rendered: Path) -> None:
+        assert "plan_run" not in (_package(rendered) / "logic.py").read_text()
+        assert "ScheduledJob" not in (_package(rendered) / "models.py").read_text()
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("s3"), indirect=True)
+class TestS3:
+    def test_bucket_name_fits_s3_for_the_longest_slug_and_region(self, rendered: Path) -> None:
+        name = _resources(rendered)["IncomingBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+        for placeholder, value in LONGEST_SUBSTITUTIONS.items():
+            name = name.replace(placeholder, value)
+        assert len(name) <= 63
+        assert re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", name)
+
+    def test_role_names_the_bucket_without_referring_to_it(self, rendered: Path) -> None:
+        # A !GetAtt or !Ref to the bucket would close the loop notification -> function -> role.
+        on_bucket = [s for s in _statements(rendered) if "s3:" in str(s["Action"])]
+        assert on_bucket
+        assert "IncomingBucket" not in str([s["Resource"] for s in on_bucket])
+
+    def test_role_denies_writes_to_the_bucket(self, rendered: Path) -> None:
+        [deny] = [s for s in _statements(rendered) if s["Effect"] == "Deny"]
+        assert "s3:PutObject" in deny["Action"]
+
+    def test_adapters_read_objects_through_a_cached_client(self, rendered: Path) -> None:
+        adapters = (_package(rendered) / "adapters.py").read_text()
+        assert "@cache\ndef s3_client() -> S3Client:" in adapters
+        assert "def read_object(" in adapters
+
+    def test_without_idempotency_nothing_of_it_is_rendered(self, rendered: Path) -> None:
+        package = _package(rendered)
+        assert not (package / "idempotency.py").exists()
+        assert "idempotency" not in (package / "handler.py").read_text()
+        assert "IdempotencyTable" not in _resources(rendered)
+
+    def test_invoke_puts_the_announced_object_into_moto(self, rendered: Path) -> None:
+        script = (rendered / "scripts" / "invoke.py").read_text()
+        assert "s3.put_object(Bucket=bucket, Key=key" in script
+
+    def test_events_have_the_shape_s3_delivers(self, rendered: Path) -> None:
+        [record] = _event(rendered, "s3.json")["Records"]
+        assert record["eventName"] == "ObjectCreated:Put"
+        assert record["s3"]["object"]["key"].startswith("incoming/")
+        assert "versionId" in record["s3"]["object"]
+
+    def test_runbook_warns_against_writing_to_the_bucket(self, rendered: Path) -> None:
+        runbook = (rendered / "docs" / "runbook.md").read_text()
+        assert "never writes to this bucket" in runbook
+
+    def test_function_runs_python_312_on_x86(self, rendered: Path) -> None:
+        function = _function(rendered)
+        assert (function["Runtime"], function["Architectures"]) == ("python3.12", ["x86_64"])
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("eventbridge"), indirect=True)
+class TestEventBridge:
+    def test_rule_matches_the_answered_source_and_detail_type(self, rendered: Path) -> None:
+        rule = _function(rendered)["Events"]["OrderEvents"]["Properties"]
+        assert rule["Pattern"] == {"source": ["com.acme.shop"], "detail-type": ["Order Placed"]}
+        assert rule["EventBusName"] == {"Ref": "OrdersBus"}
+
+    def test_rule_retries_then_dead_letters(self, rendered: Path) -> None:
+        rule = _function(rendered)["Events"]["OrderEvents"]["Properties"]
+        assert rule["RetryPolicy"] == {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600}
+        assert rule["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["RuleDeadLetterQueue", "Arn"]}}
+
+    def test_rule_dlq_uses_sqs_owned_keys_with_a_documented_skip(self, rendered: Path) -> None:
+        # The AWS-managed SQS key cannot admit EventBridge; the stack key is not chosen here.
+        dlq = _resources(rendered)["RuleDeadLetterQueue"]
+        assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+        assert "KmsMasterKeyId" not in dlq["Properties"]
+        [skip] = dlq["Metadata"]["checkov"]["skip"]
+        assert skip["id"] == "CKV_AWS_27"
+
+    def test_events_have_the_shape_eventbridge_delivers(self, rendered: Path) -> None:
+        event = _event(rendered, "eventbridge.json")
+        assert (event["source"], event["detail-type"]) == ("com.acme.shop", "Order Placed")
+        assert event["detail"]["order_id"] == "ord-1001"
+
+    def test_function_runs_in_the_vpc(self, rendered: Path) -> None:
+        assert "VpcConfig" in _function(rendered)
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("schedule"), indirect=True)
+class TestSchedule:
+    def _schedule(self, project: Path) -> dict[str, Any]:
+        schedule: dict[str, Any] = _function(project)["Events"]["Run"]["Properties"]
+        return schedule
+
+    def test_schedule_uses_the_answered_expression_and_time_zone(self, rendered: Path) -> None:
+        schedule = self._schedule(rendered)
+        assert schedule["ScheduleExpression"] == "cron(0 6 * * ? *)"
+        assert schedule["ScheduleExpressionTimezone"] == "Europe/Berlin"
+
+    def test_input_is_stamped_with_the_scheduled_time_and_nothing_per_attempt(
+        self, rendered: Path
+    ) -> None:
+        job = json.loads(self._schedule(rendered)["Input"])
+        assert job["scheduled_time"] == "<aws.scheduler.scheduled-time>"
+        assert "attempt" not in json.dumps(job)
+        assert job["lookback_minutes"] == 1440  # a cron() has no fixed period: a day
+
+    def test_scheduler_role_may_use_the_stack_key_for_its_dlq(self, rendered: Path) -> None:
+        sids = {s["Sid"] for s in _statements(rendered, "SchedulerRole")}
+        assert {"InvokeLiveAlias", "ReportUndeliveredRuns", "ReportUndeliveredRunsEncrypt"} <= sids
+
+    def test_job_model_and_window_planning_are_rendered(self, rendered: Path) -> None:
+        models = (_package(rendered) / "models.py").read_text()
+        logic = (_package(rendered) / "logic.py").read_text()
+        assert "class ScheduledJob(BaseModel):" in models
+        assert "def plan_run(job: ScheduledJob) -> JobRun:" in logic
+
+    def test_events_are_the_schedule_input(self, rendered: Path) -> None:
+        assert _event(rendered, "schedule.json")["scheduled_time"] == "2026-01-01T06:00:00Z"
+        poison = _event(rendered, "schedule_poison.json")
+        assert poison["scheduled_time"].startswith("<aws.scheduler.")
+
+    def test_source_side_alarms_watch_the_schedule_group(self, rendered: Path) -> None:
+        alarms = [
+            r["Properties"]
+            for r in _resources(rendered).values()
+            if r["Type"] == "AWS::CloudWatch::Alarm"
+            and r["Properties"]["Namespace"] == "AWS/Scheduler"
+        ]
+        assert {a["MetricName"] for a in alarms} == {
+            "TargetErrorCount",
+            "InvocationsFailedToBeSentToDeadLetterCount",
+        }
+        assert all(
+            a["Dimensions"] == [{"Name": "ScheduleGroup", "Value": {"Ref": "ScheduleGroup"}}]
+            for a in alarms
+        )
