@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.matrix import matrix_answer_sets
+
 ANSWER_SETS: dict[str, dict[str, Any]] = {
     "defaults": {},
     "custom": {
@@ -156,3 +158,6 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "deployment_strategy": "linear",
     },
 }
+
+# Every pair of runtime-option values, spread over the at-least-once triggers (tests/matrix.py).
+ANSWER_SETS.update(matrix_answer_sets())
