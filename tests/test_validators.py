@@ -111,3 +111,13 @@ def test_value_of_the_wrong_type_is_named_not_a_traceback(
     """`--data memory_size=abc` reaches the validator (the question is typed str, not int)."""
     with pytest.raises(ValueError, match=rf"Validation error for question '{question}'"):
         render(tmp_path / "project", {question: value})
+
+
+@pytest.mark.parametrize("trigger", ["http-api", "rest-api"])
+def test_api_gateway_triggers_refuse_a_timeout_it_would_not_wait_for(
+    trigger: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=f"at most 29 seconds for {trigger}"):
+        render(destination, {"trigger": trigger, "timeout": 30})
+    assert not destination.exists()
