@@ -66,7 +66,7 @@ def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "# {{ project_name }}\n",
         "# {{ project_name }} (AWS Lambda)\n",
     )
-    logic = next((repo / "template" / "src").glob("*/logic.py"))
+    logic = next((repo / "template" / "src").glob("*/logic.py*"))
     _replace(logic, '"""Business logic:', '"""Business logic (v2 wording):')
     for path in [
         repo / "copier.yml",
