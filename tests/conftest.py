@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,8 +10,13 @@ from typing import Any
 
 import copier
 import pytest
+from hypothesis import settings
 
 from tests.answer_sets import ANSWER_SETS
+
+# CI explores the same examples on every run: a red build is reproducible, never a dice roll.
+settings.register_profile("ci", derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
