@@ -8,20 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import answer_set_params, render
-
-
-def _stack(project: Path) -> dict[str, Any]:
-    stack: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))
-    return stack
-
-
-def _function(project: Path) -> dict[str, Any]:
-    properties: dict[str, Any] = _stack(project)["Resources"]["Function"]["Properties"]
-    return properties
+from tests.stack import function as _function
+from tests.stack import stack as _stack
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("defaults"), indirect=True)

@@ -10,26 +10,13 @@ from typing import Any
 
 import pytest
 import yaml
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
 
 from tests.conftest import answer_set_params, render
+from tests.stack import function as _function
+from tests.stack import resources as _resources
+from tests.stack import stack as _stack
 
 API_SETS = ("http-api", "http-api-jwt", "rest-api", "function-url", "function-url-public")
-
-
-def _stack(project: Path) -> dict[str, Any]:
-    stack: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))
-    return stack
-
-
-def _resources(project: Path) -> dict[str, Any]:
-    resources: dict[str, Any] = _stack(project)["Resources"]
-    return resources
-
-
-def _function(project: Path) -> dict[str, Any]:
-    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
-    return properties
 
 
 def _answers(project: Path) -> dict[str, Any]:

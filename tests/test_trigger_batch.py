@@ -10,23 +10,14 @@ from typing import Any
 
 import pytest
 import yaml
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
 
 from tests.conftest import answer_set_params, run
+from tests.stack import function as _function
+from tests.stack import resources as _resources
 
 KEY_ARN = {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
 KEY_REF = {"Ref": "EncryptionKey"}
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailedBatchesQueue", "Arn"]}
-
-
-def _resources(project: Path) -> dict[str, Any]:
-    resources: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))["Resources"]
-    return resources
-
-
-def _function(project: Path) -> dict[str, Any]:
-    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
-    return properties
 
 
 def _event(project: Path, name: str) -> dict[str, Any]:

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
 
 from tests.conftest import answer_set_params
+from tests.stack import function as _function
+from tests.stack import resources as _resources
 
 # The longest values CloudFormation substitutes into a bucket name here: prod, an account id, and
 # the longest region code the aws_region question accepts.
@@ -20,16 +21,6 @@ LONGEST_SUBSTITUTIONS = {
     "${AWS::AccountId}": "123456789012",
     "${AWS::Region}": "us-gov-northwest-1",
 }
-
-
-def _resources(project: Path) -> dict[str, Any]:
-    resources: dict[str, Any] = cfn_yaml.load(str(project / "template.yaml"))["Resources"]
-    return resources
-
-
-def _function(project: Path) -> dict[str, Any]:
-    properties: dict[str, Any] = _resources(project)["Function"]["Properties"]
-    return properties
 
 
 def _statements(project: Path, role: str = "FunctionRole") -> list[dict[str, Any]]:
