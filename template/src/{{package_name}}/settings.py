@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
+import msgspec
+
 from .models import RuntimeConfig
 
 
@@ -65,6 +67,6 @@ class CachedConfig:
     def get(self) -> RuntimeConfig:
         now = self._clock()
         if self._value is None or now - self._read_at >= self._max_age:
-            self._value = RuntimeConfig.model_validate_json(self._fetch())
+            self._value = msgspec.json.decode(self._fetch(), type=RuntimeConfig)
             self._read_at = now
         return self._value
