@@ -49,7 +49,8 @@ class TestDefaults:
         assert _function(rendered)["Layers"] == [{"Ref": "DependencyLayer"}]
         pyproject = (rendered / "pyproject.toml").read_text()
         dependencies = pyproject.split("[dependency-groups]")[0]
-        assert "aws-lambda-powertools[tracer]==" in dependencies
+        # Without the [tracer] extra: aws-xray-sdk would drag botocore into the layer.
+        assert "aws-lambda-powertools==" in dependencies
 
     def test_answers_file_records_the_answers(self, rendered: Path) -> None:
         answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
@@ -114,7 +115,7 @@ class TestCustom:
         pyproject = (rendered / "pyproject.toml").read_text()
         runtime_dependencies, dev_dependencies = pyproject.split("[dependency-groups]")
         assert "aws-lambda-powertools" not in runtime_dependencies
-        assert "aws-lambda-powertools[tracer]==" in dev_dependencies
+        assert "aws-lambda-powertools==" in dev_dependencies
 
 
 ANSWERS_FILE = ".copier-answers.yml"
