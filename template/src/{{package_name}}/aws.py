@@ -21,6 +21,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -44,7 +45,6 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
-_TLS = ssl.create_default_context()
 
 
 class BodyTooLarge(ValueError):
@@ -231,7 +231,7 @@ class Client:
         if connection is None:
             if scheme == "https":
                 connection = http.client.HTTPSConnection(
-                    netloc, timeout=CONNECT_TIMEOUT_SECONDS, context=_TLS
+                    netloc, timeout=CONNECT_TIMEOUT_SECONDS, context=_tls()
                 )
             else:
                 connection = http.client.HTTPConnection(netloc, timeout=CONNECT_TIMEOUT_SECONDS)
@@ -250,6 +250,12 @@ def object_url(endpoint: str, bucket: str, key: str, version_id: str | None) -> 
     if parts.netloc.startswith("s3.") and parts.netloc.endswith((".amazonaws.com", ".com.cn")):
         return f"{parts.scheme}://{bucket}.{parts.netloc}/{path}{query}"
     return f"{endpoint}/{bucket}/{path}{query}"
+
+
+@cache
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds: only when the first HTTPS call needs it.
+    return ssl.create_default_context()
 
 
 def _error_of(response: Response) -> tuple[str, str]:
