@@ -50,16 +50,21 @@ def _checkov_skips(resource: dict[str, Any]) -> dict[str, str]:
 
 @pytest.mark.parametrize("rendered", answer_set_params(*API_SETS), indirect=True)
 class TestEveryApiTrigger:
-    def test_handler_validates_with_the_trigger_s_resolver(self, rendered: Path) -> None:
-        trigger = _answers(rendered)["trigger"]
-        resolver = {
-            "http-api": "APIGatewayHttpResolver",
-            "rest-api": "APIGatewayRestResolver",
-            "function-url": "LambdaFunctionUrlResolver",
-        }[trigger]
+    def test_handler_routes_orders_through_its_own_table_and_the_order_decoder(
+        self, rendered: Path
+    ) -> None:
         handler = next(rendered.glob("src/*/handler.py")).read_text()
-        assert f"app = {resolver}(enable_validation=True)" in handler
-        assert '@app.post("/orders")' in handler
+        assert "read_order = msgspec.json.Decoder(Order).decode" in handler
+        assert '("POST", "/orders"): post_order' in handler
+        # Powertools' event handler would bring pydantic into every cold start.
+        assert "event_handler" not in handler
+
+    def test_http_module_reads_the_trigger_s_payload_format(self, rendered: Path) -> None:
+        trigger = _answers(rendered)["trigger"]
+        http = next(rendered.glob("src/*/http.py")).read_text()
+        version_1 = 'event["httpMethod"]' in http
+        version_2 = 'context["http"]["method"]' in http
+        assert (version_1, version_2) == ((True, False) if trigger == "rest-api" else (False, True))
 
     def test_no_idempotency_for_a_synchronous_trigger(self, rendered: Path) -> None:
         assert "IdempotencyTable" not in _resources(rendered)
