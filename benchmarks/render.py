@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,17 +72,34 @@ def render(repo: Path, destination: Path, trigger: str | None) -> Project:
 
     if destination.exists():
         shutil.rmtree(destination)
-    copier.run_copy(
-        src_path=str(repo),
-        dst_path=destination,
-        data={"trigger": trigger} if trigger else {},
-        defaults=True,
-        unsafe=True,
-        vcs_ref="HEAD",
-        quiet=True,
-    )
+    with _stdout_silenced():
+        copier.run_copy(
+            src_path=str(repo),
+            dst_path=destination,
+            data={"trigger": trigger} if trigger else {},
+            defaults=True,
+            unsafe=True,
+            vcs_ref="HEAD",
+            quiet=True,
+        )
     answers = read_answers(destination)
     return Project(trigger=str(answers["trigger"]), path=destination, answers=answers)
+
+
+@contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """`quiet` silences copier, not the post-generation task it runs, which writes its next
+    steps to the inherited stdout; errors still reach stderr."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with Path(os.devnull).open("w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _timed(command: list[str]) -> float:

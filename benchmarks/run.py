@@ -57,6 +57,13 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
+
+
 def template_commit(repo: Path) -> str:
     described = subprocess.run(
         ["git", "-C", str(repo), "describe", "--always", "--dirty", "--tags"],
@@ -230,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     uv = (args.uv or default_uv()).resolve()
     copier_cli = (args.copier or Path(sys.executable).parent / "copier").resolve()
     started = time.perf_counter()
+    load_at_start = load_average()
     try:
         results = measure(mode, REPO, workdir, uv, copier_cli)
     except Exception as error:  # a broken measurement path: say which, exit non-zero
@@ -239,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             say(stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr)
         return 1
     results["meta"]["harness_seconds"] = round(time.perf_counter() - started, 1)
+    # Other work on the machine is the main source of noise: say how busy it was.
+    results["meta"]["load_average"] = f"{load_at_start} / {load_average()}"
     json_path, md_path = report.write(results, out)
     say(f"wrote {md_path} and {json_path} in {results['meta']['harness_seconds']} s")
     say(results["summary"])

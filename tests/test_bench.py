@@ -113,6 +113,60 @@ def test_table_is_markdown_with_a_separator_row() -> None:
     assert report.count_met([{"met": True}, {"met": False}, {"met": None}]) == "1/2"
 
 
+def test_markdown_has_a_row_per_handler_and_the_summary() -> None:
+    cold = report.compare(
+        {"sqs": [0.2, 0.3], "bare": [0.05], "typical": [1.0]}, ("bare", "typical"), 0.25
+    )
+    for entry in cold.values():
+        entry["child_splits_s"] = [{"import_s": 0.1, "first_invoke_s": 0.05}]
+    results = {
+        "meta": {
+            "date": "2026-01-01 00:00 UTC",
+            "cpu": "cpu",
+            "cores": 2,
+            "os": "Linux",
+            "python": "3.13.0",
+            "runtime_python": "3.13.0",
+            "mode": "quick",
+            "runs": {"cold_start": 2},
+            "template_commit": "abc",
+            "copier_version": "copier 9.19.1",
+            "load_average": "0.10 / 0.20",
+        },
+        "baselines": ["bare", "typical"],
+        "cold_start": cold,
+        "warm": report.compare(
+            {"sqs": [900.0], "bare": [5.0], "typical": [1000.0]}, ("bare", "typical"), 0.5
+        ),
+        "package": {
+            "sqs": {
+                "function_zip_bytes": 6000,
+                "function_met": True,
+                "layer_zip_bytes": 20_000_000,
+                "layer_met": False,
+                "botocore_in_layer": True,
+                "layer_packages": ["botocore", "pydantic"],
+            }
+        },
+        "render": {
+            "copier_copy": report.summarize([3.0]),
+            "copier_version": report.summarize([1.0]),
+            "ratio": 3.0,
+            "met": False,
+        },
+        "project_test": {"skipped": "quick mode"},
+    }
+    results["summary"] = report.summary_line(results)
+    markdown = report.render_markdown(results)
+    assert "cold start ≤ 0.25x typical 1/1; warm ≤ 0.5x typical 0/1" in results["summary"]
+    assert "function zip < 50 KB 1/1; layer zip < 5 MB 0/1" in results["summary"]
+    assert "| sqs | 250 | 100 | 50 | 200 | 300 | 0.250 | 5.0 | ≤ 0.25 x typical | yes |" in markdown
+    assert "| sqs | 900 | 900 | 900 | 0.900 | 180.0 | ≤ 0.5 x typical | no |" in markdown
+    assert "| *typical* (baseline) |" in markdown
+    assert "**yes** | botocore, pydantic |" in markdown
+    assert "Skipped: quick mode." in markdown
+
+
 def test_function_variables_resolve_intrinsics_to_dev_literals() -> None:
     spec = function_spec(load_template(TEMPLATE), "orders-dev", "eu-west-1")
     assert spec.handler == "orders.handler.lambda_handler"
@@ -193,7 +247,8 @@ def test_zips_leave_bytecode_out_and_list_top_level_packages(tmp_path: Path) -> 
 
 @pytest.fixture
 def stub_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:
-    server, endpoint = stub.serve_in_thread()
+    server = stub.ThreadedStub()
+    endpoint = server.start()
     for name, value in {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -204,8 +259,7 @@ def stub_endpoint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[s
     }.items():
         monkeypatch.setenv(name, value)
     yield endpoint
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.mark.usefixtures("stub_endpoint")
