@@ -63,5 +63,10 @@ lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.12 -o requirements/test.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
 
+# QUICK=1: every measurement path with few runs, results under benchmarks/.work/quick/ (the
+# committed benchmarks/results.* are left alone).
+bench: $(VENV)/.installed ## Benchmarks against the baselines: benchmarks/results.md (QUICK=1: smoke)
+	$(VENV)/bin/python -m benchmarks.run $(if $(filter-out 0,$(QUICK)),--quick) --uv $(UV)
+
 clean: ## Remove environments, renders and caches
 	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache
