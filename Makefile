@@ -48,9 +48,9 @@ new: $(VENV)/.installed ## Render a project into DEST (prompts on a terminal, de
 		$(VENV)/bin/copier copy --trust --vcs-ref HEAD $$defaults . "$(DEST)"
 	@echo "make new: wrote $$(cd "$(DEST)" && pwd)"
 
-lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks and tests
-	$(VENV)/bin/ruff check hooks tests
-	$(VENV)/bin/ruff format --check hooks tests
+lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests and benchmarks
+	$(VENV)/bin/ruff check hooks tests benchmarks
+	$(VENV)/bin/ruff format --check hooks tests benchmarks
 	$(VENV)/bin/mypy
 
 test: lint $(CHECKOV_VENV)/.installed ## Whole suite: lint, template tests, slow end-to-end
