@@ -372,3 +372,38 @@ def test_every_problem_reported_on_its_own_line(run_hook: RunHook) -> None:
     lines = result.err.splitlines()
     assert [line.split(": ")[1] for line in lines] == ["a.py", "b.json", "c.md", "d.yaml"]
     assert all(line.startswith("post_gen: ") for line in lines)
+
+
+def test_help_and_usage_errors(post_gen: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    assert post_gen.main(["--help"]) == 0
+    assert "DEST" in capsys.readouterr().out
+    assert post_gen.main(["--bogus"]) == 2
+    assert post_gen.main(["a", "b"]) == 2
+    assert capsys.readouterr().err.count("usage: post_gen.py") == 2
+
+
+def test_yaml_parsed_with_libyaml_when_available(post_gen: ModuleType) -> None:
+    # The pure-Python parser is most of the hook's run time on a real project.
+    yaml = sys.modules["yaml"]  # loaded by the hook module
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML built without libyaml")
+    assert issubclass(post_gen.CloudFormationLoader, yaml.CSafeLoader)
+
+
+def test_hook_stays_cheap_to_start(tmp_path: Path) -> None:
+    # The hook runs in a fresh interpreter after every render, which is budgeted at twice
+    # copier's start-up; these modules would roughly double the hook's own start-up.
+    write_tree(tmp_path, CLEAN_TREE)
+
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", str(HOOKS_DIR / "post_gen.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    # -X importtime lines end in "| <indent><module>"
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "yaml" in imported
+    assert not {"argparse", "dataclasses", "inspect", "pathlib", "typing"} & imported
