@@ -109,12 +109,13 @@ class TestKinesis:
 
     def test_handler_reads_kinesis_records_and_skips_repeats(self, rendered: Path) -> None:
         handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
-        assert "EventType.KinesisDataStreams" in handler
+        assert 'base64.b64decode(record["kinesis"]["data"])' in handler
+        assert 'identifier="sequence_number"' in handler
         assert "idempotency.once_per_event" in handler
 
     def test_moto_and_stubs_cover_kinesis(self, rendered: Path) -> None:
         pyproject = (rendered / "pyproject.toml").read_text()
-        assert "moto[dynamodb,kinesis,sqs,ssm]" in pyproject
+        assert "moto[dynamodb,kinesis,server,sqs,ssm]" in pyproject
         assert "boto3-stubs[dynamodb,kinesis,sqs,ssm]" in pyproject
 
     def test_answers_file_records_the_trigger(self, rendered: Path) -> None:
@@ -217,12 +218,12 @@ class TestDynamoDBStream:
 
     def test_handler_reads_new_images_and_skips_deletions(self, rendered: Path) -> None:
         handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
-        assert "EventType.DynamoDBStreams" in handler
-        assert "DynamoDBRecordEventName.REMOVE" in handler
+        assert 'msgspec.convert(from_dynamodb({"M": image}), Order)' in handler
+        assert 'record["eventName"] == "REMOVE"' in handler
 
     def test_tests_can_reach_moto_dynamodb_streams(self, rendered: Path) -> None:
         pyproject = (rendered / "pyproject.toml").read_text()
-        assert "moto[dynamodb,dynamodbstreams,sqs,ssm]" in pyproject
+        assert "moto[dynamodb,dynamodbstreams,server,sqs,ssm]" in pyproject
         assert "boto3-stubs[dynamodb,dynamodbstreams,sqs,ssm]" in pyproject
 
     def test_make_invoke_reports_only_the_poison_change(self, rendered: Path) -> None:

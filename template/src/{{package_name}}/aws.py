@@ -45,6 +45,9 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
+# A name, not a tuple in the except clause: ruff formats such a tuple without its parentheses when
+# the project targets Python 3.14, and this file is the same for every python_version.
+_CONNECTION_ERRORS = (OSError, http.client.HTTPException)
 
 
 class BodyTooLarge(ValueError):
@@ -188,7 +191,7 @@ class Client:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 response = self._send_once(request, max_body)
-            except (OSError, http.client.HTTPException):
+            except _CONNECTION_ERRORS:
                 # A connection kept across a frozen execution environment may have been closed.
                 self._connections.clear()
                 if attempt == MAX_ATTEMPTS:
