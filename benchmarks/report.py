@@ -165,7 +165,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             ],
         ),
         "",
-        "## Warm overhead (in-process, per invocation, AWS answered by the stub)",
+        "## Warm overhead (in-process, per invocation on the single-record path, AWS answered by"
+        " the stub)",
         "",
         table(
             ["handler", "median µs", "min µs", "max µs", "x typical", "x bare", "target", "met"],
