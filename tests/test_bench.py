@@ -309,7 +309,7 @@ def test_quick_mode_measures_every_trigger_and_baseline(tmp_path: Path) -> None:
     handlers = [*names, "bare", "typical"]
     assert results["triggers"] == names
     assert results["baselines"] == ["bare", "typical"]
-    for measure in ("cold_start", "warm"):
+    for measure in ("cold_start", "warm", "warm_wall"):
         assert sorted(results[measure]) == sorted(handlers)
         for name in handlers:
             assert results[measure][name]["median"] > 0, (measure, name)
@@ -323,5 +323,5 @@ def test_quick_mode_measures_every_trigger_and_baseline(tmp_path: Path) -> None:
     assert "skipped" in results["project_test"]
     markdown = (out / "results.md").read_text()
     for name in names:
-        # The cold-start, artefacts and warm tables each have a row for the trigger.
-        assert markdown.count(f"\n| {name} |") == 3, name
+        # The cold-start, artefacts, warm CPU and warm wall tables each have a row for it.
+        assert markdown.count(f"\n| {name} |") == 4, name
