@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import os
 import random
@@ -24,6 +23,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
+
+from .connection import BodyTooLarge, Connection, Response
+
+__all__ = ["AwsError", "BodyTooLarge", "Client", "Credentials", "Request", "Response"]
 
 # Fail fast, well inside the function's timeout, instead of an SDK's 60 s read timeout.
 CONNECT_TIMEOUT_SECONDS = 2.0
@@ -45,17 +48,6 @@ THROTTLING_CODES = frozenset(
         "SlowDown",
     }
 )
-# A name, not a tuple in the except clause: ruff formats such a tuple without its parentheses when
-# the project targets Python 3.14, and this file is the same for every python_version.
-_CONNECTION_ERRORS = (OSError, http.client.HTTPException)
-
-
-class BodyTooLarge(ValueError):
-    """The answer's body is larger than the caller agreed to read."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"{size} bytes, more than {limit}")
-        self.size = size
 
 
 class AwsError(RuntimeError):
@@ -155,13 +147,6 @@ def signed_headers(
     return signed
 
 
-@dataclass(frozen=True)
-class Response:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class Client:
     """Signed calls to one AWS service over a connection kept alive between invocations."""
 
@@ -171,7 +156,7 @@ class Client:
         self.region = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         self.endpoint = endpoint_url(service, self.region, env)
         self._credentials = Credentials.from_env(env)
-        self._connections: dict[str, http.client.HTTPConnection] = {}
+        self._connections: dict[str, Connection] = {}
 
     def call_json(self, target: str, payload: Mapping[str, Any], version: str) -> dict[str, Any]:
         """An operation of a JSON-protocol API (DynamoDB, SSM): `target` is the X-Amz-Target."""
@@ -191,8 +176,9 @@ class Client:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 response = self._send_once(request, max_body)
-            except _CONNECTION_ERRORS:
-                # A connection kept across a frozen execution environment may have been closed.
+            except OSError:
+                # A connection kept across a frozen execution environment may have been closed;
+                # timeouts, resets and TLS errors are all OSErrors.
                 self._connections.clear()
                 if attempt == MAX_ATTEMPTS:
                     raise
@@ -213,34 +199,24 @@ class Client:
             request, self.service, self.region, self._credentials, datetime.now(UTC)
         )
         connection = self._connection(parts.scheme, parts.netloc)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(request.method, target or "/", body=request.body, headers=wire_headers)
-        answer = connection.getresponse()
-        size = int(answer.getheader("content-length") or 0)
-        if max_body is not None and answer.status < FIRST_ERROR_STATUS and size > max_body:
-            # The unread body would poison the kept-alive connection: drop it.
-            connection.close()
-            self._connections.pop(f"{parts.scheme}://{parts.netloc}", None)
-            raise BodyTooLarge(size, max_body)
-        return Response(
-            status=answer.status,
-            headers={key.lower(): value for key, value in answer.getheaders()},
-            body=answer.read(),
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return connection.exchange(
+            request.method, target, wire_headers, request.body, max_body=max_body
         )
 
-    def _connection(self, scheme: str, netloc: str) -> http.client.HTTPConnection:
+    def _connection(self, scheme: str, netloc: str) -> Connection:
         key = f"{scheme}://{netloc}"
         connection = self._connections.get(key)
-        if connection is None:
-            if scheme == "https":
-                connection = http.client.HTTPSConnection(
-                    netloc, timeout=CONNECT_TIMEOUT_SECONDS, context=_tls()
-                )
-            else:
-                connection = http.client.HTTPConnection(netloc, timeout=CONNECT_TIMEOUT_SECONDS)
-            connection.connect()
-            if connection.sock is not None:
-                connection.sock.settimeout(READ_TIMEOUT_SECONDS)
+        if connection is None or not connection.open:
+            host, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+            https = scheme == "https"
+            connection = Connection(
+                host,
+                int(port) if port else (443 if https else 80),
+                _tls() if https else None,
+                CONNECT_TIMEOUT_SECONDS,
+                READ_TIMEOUT_SECONDS,
+            )
             self._connections[key] = connection
         return connection
 
