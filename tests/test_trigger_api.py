@@ -59,11 +59,11 @@ class TestEveryApiTrigger:
         # Powertools' event handler would bring pydantic into every cold start.
         assert "event_handler" not in handler
 
-    def test_http_module_reads_the_trigger_s_payload_format(self, rendered: Path) -> None:
+    def test_web_module_reads_the_trigger_s_payload_format(self, rendered: Path) -> None:
         trigger = _answers(rendered)["trigger"]
-        http = next(rendered.glob("src/*/http.py")).read_text()
-        version_1 = 'event["httpMethod"]' in http
-        version_2 = 'context["http"]["method"]' in http
+        web = next(rendered.glob("src/*/web.py")).read_text()
+        version_1 = 'event["httpMethod"]' in web
+        version_2 = 'context["http"]["method"]' in web
         assert (version_1, version_2) == ((True, False) if trigger == "rest-api" else (False, True))
 
     def test_no_idempotency_for_a_synchronous_trigger(self, rendered: Path) -> None:

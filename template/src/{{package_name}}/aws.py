@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from .connection import BodyTooLarge, Connection, Response
+from .connection import FIRST_ERROR_STATUS, BodyTooLarge, Connection, Response
 
 __all__ = ["AwsError", "BodyTooLarge", "Client", "Credentials", "Request", "Response"]
 
@@ -32,7 +32,6 @@ __all__ = ["AwsError", "BodyTooLarge", "Client", "Credentials", "Request", "Resp
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 3.0
 MAX_ATTEMPTS = 3
-FIRST_ERROR_STATUS = 300
 FIRST_SERVER_ERROR_STATUS = 500
 # The error codes AWS documents as "slow down and retry", across the services used here.
 THROTTLING_CODES = frozenset(
