@@ -65,15 +65,6 @@ def test_non_interactive_run_without_answers_says_how_to_answer(tmp_path: Path) 
     assert not destination.exists()
 
 
-def test_existing_files_are_never_overwritten_without_consent(tmp_path: Path) -> None:
-    (tmp_path / "README.md").write_text("the team's own readme\n")
-    result = _copier_copy(tmp_path, "--defaults")
-    assert result.returncode != 0
-    assert "conflict" in result.stdout + result.stderr
-    assert "Consider using `--overwrite`" in result.stderr
-    assert (tmp_path / "README.md").read_text() == "the team's own readme\n"
-
-
 def test_cookiecutter_refuses_an_existing_project_directory(tmp_path: Path) -> None:
     answers = {"project_name": "Billing Feed"}
     project = Path(

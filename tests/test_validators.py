@@ -22,14 +22,14 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("project_name", "x", "3-64 characters"),
     ("project_slug", "Has_Upper", "lowercase letters, digits and single hyphens"),
     ("project_slug", "double--hyphen", "single hyphens"),
-    ("package_name", "class", "not a Python keyword"),
+    ("package_name", "class", "is a Python keyword"),
     ("package_name", "9lives", "starting with a letter"),
-    ("package_name", "boto3", "nor a dependency's name"),
+    ("package_name", "boto3", "the name of a standard-library module or of a dependency's"),
     ("description", "too short", "10-256 characters"),
     ("owner_team", "team#1", "an AWS tag"),
     ("cost_center", "cost center", "1-64 characters"),
-    ("aws_region", "mars-north-1", "such as eu-west-1"),
-    ("aws_region", "EU-WEST-1", "such as eu-west-1"),
+    ("aws_region", "mars-north-1", "an AWS commercial region"),
+    ("aws_region", "EU-WEST-1", "an AWS commercial region"),
     ("trigger", "kafka", "is not in ['sqs'"),  # the offered triggers follow
     ("iac_tool", "pulumi", "['sam']"),
     ("python_version", "3.11", "['3.12', '3.13', '3.14']"),
@@ -56,6 +56,8 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("api_auth", "api-key", "['iam', 'jwt', 'none']"),
     ("jwt_issuer", "http://issuer.example.com", "an https:// URL"),
     ("jwt_audience", "", "1-256 letters"),
+    ("idempotency", "maybe", "yes or no"),
+    ("vpc_enabled", "nope", "yes or no"),
 ]
 
 # The trigger each trigger-specific question needs in order to be asked.

@@ -1,0 +1,189 @@
+"""Regenerate the answer-validation data in validation/ from their authoritative sources.
+
+Copier validators are sandboxed Jinja, which can read YAML (copier's `_external_data`) but cannot
+call Python, so the sets an answer is checked against are shipped as data and kept current here:
+
+- `regions.yml`: AWS regions by partition, from botocore's endpoint data (`endpoints.json`).
+- `timezones.yml`: IANA time zone names, from the standard library's database (`zoneinfo`, backed
+  by the tzdata package where the host has no system database).
+- `reserved_modules.yml`: module names a package may not take: the standard library's (of every
+  runtime the template offers) and the top-level modules of the rendered project's dependencies.
+
+`python -m validation.refresh` rewrites the files; `--check` exits 1 when they are stale (a
+template test runs it, so a botocore, tzdata or dependency bump that changes a set fails the
+suite until the data is refreshed and reviewed).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import zoneinfo
+from importlib import metadata
+from pathlib import Path
+
+import botocore
+import yaml
+
+HERE = Path(__file__).resolve().parent
+
+# Partitions the stack supports: its ARNs, service principals and AWS's managed Powertools layer
+# are those of the commercial partition. Other partitions are refused by name (see copier.yml).
+SUPPORTED_PARTITION = "aws"
+
+# zoneinfo lists two names that are not zones: "Factory" (an unset-zone marker) and "localtime".
+NOT_ZONES = frozenset({"Factory", "localtime"})
+
+# Standard-library modules of the runtimes the template offers (3.12-3.14) that the test
+# interpreter may not list: removed in 3.13 (PEP 594) or added in 3.14.
+STDLIB_ELSEWHERE = frozenset(
+    {
+        # Removed in 3.13 (PEP 594), still importable on a python3.12 function.
+        "aifc",
+        "audioop",
+        "cgi",
+        "cgitb",
+        "chunk",
+        "crypt",
+        "imghdr",
+        "lib2to3",
+        "mailcap",
+        "msilib",
+        "nis",
+        "nntplib",
+        "ossaudiodev",
+        "pipes",
+        "sndhdr",
+        "spwd",
+        "sunau",
+        "telnetlib",
+        "uu",
+        "xdrlib",
+        # Added in 3.14.
+        "annotationlib",
+        "compression",
+    }
+)
+
+# Names a rendered project's own layout or tools import besides its dependencies.
+PROJECT_NAMES = frozenset({"test", "tests", "conftest", "scripts", "src"})
+
+# The rendered project's direct dependencies (template/pyproject.toml.jinja, every option): the
+# closure of these, as installed in the template's test environment, is what the function's tests
+# and tools import.
+PROJECT_DEPENDENCIES = (
+    "aws-lambda-powertools",
+    "msgspec",
+    "boto3",
+    "aws-sam-translator",
+    "boto3-stubs",
+    "cfn-lint",
+    "moto",
+    "mypy",
+    "pytest",
+    "ruff",
+)
+
+_REQUIREMENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def commercial_regions() -> dict[str, list[str]]:
+    """Regions per partition: `{"aws": [...], "aws-cn": [...], ...}`, each sorted."""
+    endpoints = Path(botocore.__file__).parent / "data" / "endpoints.json"
+    data = json.loads(endpoints.read_text())
+    return {
+        partition["partition"]: sorted(partition["regions"]) for partition in data["partitions"]
+    }
+
+
+def time_zones() -> list[str]:
+    """Every IANA zone name the standard library's database knows, sorted."""
+    return sorted(zoneinfo.available_timezones() - NOT_ZONES)
+
+
+def _dependency_closure(roots: tuple[str, ...]) -> set[str]:
+    seen: set[str] = set()
+    pending = [_canonical(root) for root in roots]
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for requirement in requires:
+            match = _REQUIREMENT_NAME.match(requirement)
+            if match:
+                pending.append(_canonical(match.group()))
+    return seen
+
+
+def _top_level_modules(distribution: str) -> set[str]:
+    dist = metadata.distribution(distribution)
+    top_level = dist.read_text("top_level.txt")
+    if top_level:
+        return {line.strip() for line in top_level.splitlines() if line.strip()}
+    modules = set()
+    for file in dist.files or []:
+        first = file.parts[0]
+        if first.endswith((".dist-info", ".data")) or first == "..":
+            continue
+        modules.add(first.removesuffix(".py"))
+    return modules
+
+
+def reserved_modules() -> list[str]:
+    """Module names a package may not take, sorted; only names a package name could be."""
+    names = set(sys.stdlib_module_names) | STDLIB_ELSEWHERE | PROJECT_NAMES
+    for distribution in _dependency_closure(PROJECT_DEPENDENCIES):
+        names |= _top_level_modules(distribution)
+    package_like = re.compile(r"\A[a-z][a-z0-9_]*\Z")
+    return sorted(name for name in names if package_like.match(name))
+
+
+def rendered() -> dict[str, str]:
+    """File name -> content of every data file, as `refresh` writes them."""
+    header = "# Generated by `python -m validation.refresh`; do not edit.\n"
+
+    def dump(value: object) -> str:
+        return header + yaml.safe_dump(value, default_flow_style=False, sort_keys=True)
+
+    regions = commercial_regions()
+    return {
+        "regions.yml": dump(
+            {
+                "supported": regions.pop(SUPPORTED_PARTITION),
+                "other_partitions": regions,
+            }
+        ),
+        "timezones.yml": dump({"zones": time_zones()}),
+        "reserved_modules.yml": dump({"modules": reserved_modules()}),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the data files, or with `--check` report the stale ones (exit 1)."""
+    check = "--check" in (sys.argv[1:] if argv is None else argv)
+    stale = []
+    for name, content in rendered().items():
+        path = HERE / name
+        if path.exists() and path.read_text() == content:
+            continue
+        stale.append(name)
+        if not check:
+            path.write_text(content)
+    if check and stale:
+        print(f"stale: {', '.join(stale)}; run: python -m validation.refresh", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
