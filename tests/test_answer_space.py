@@ -17,6 +17,10 @@ from tests.conftest import ROOT
 
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
 OFFERED_TRIGGERS = sorted(set(SPEC["trigger"]["choices"].values()))
+# A project name whose derived package would shadow one of these modules is refused by design.
+RESERVED_MODULES = frozenset(
+    yaml.safe_load((ROOT / "validation" / "reserved_modules.yml").read_text())["modules"]
+)
 
 
 def _choices(name: str) -> st.SearchStrategy[Any]:
@@ -38,7 +42,9 @@ def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
 
 other_answers = st.fixed_dictionaries(
     {
-        "project_name": st.from_regex(r"[A-Z][a-z]{2,12}( [A-Z][a-z]{2,12}){0,2}", fullmatch=True),
+        "project_name": st.from_regex(
+            r"[A-Z][a-z]{2,12}( [A-Z][a-z]{2,12}){0,2}", fullmatch=True
+        ).filter(lambda name: name.lower().replace(" ", "_") not in RESERVED_MODULES),
         "python_version": _choices("python_version"),
         "architecture": _choices("architecture"),
         "memory_size": st.integers(128, 10240),
