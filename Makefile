@@ -8,6 +8,11 @@ PYTHON ?= python3
 BOOT := .venv-boot
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+# Copier and cookiecutter as a user installs them on the oldest Pythons they run on:
+# tests/test_hosts.py renders the template from these environments.
+HOSTS_VENV := .venv-hosts
+HOST_PYTHONS := 3.10 3.11
+HOSTS := $(HOST_PYTHONS:%=$(HOSTS_VENV)/%/.installed)
 UV := $(BOOT)/bin/uv
 # The test environment runs the rendered functions' code, so it needs a Python that the Lambda
 # runtime also offers: the first python3.13 or python3.12 that runs, on PATH or under pyenv.
@@ -40,6 +45,15 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV)
 	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $@
 
+# One environment per host Python, all from the one universal lock. The interpreter is found like
+# TEST_PYTHON; without one, uv is asked for the version (it may download a managed Python).
+$(HOSTS_VENV)/%/.installed: requirements/hosts.txt | $(UV)
+	py="$$(for c in python$* $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$*.*/bin/python$*; do \
+		$$c -c "" 2>/dev/null && { command -v $$c; break; }; done)"; \
+		$(UV) venv --quiet --allow-existing --python "$${py:-$*}" $(HOSTS_VENV)/$*
+	$(UV) pip sync --quiet --python $(HOSTS_VENV)/$*/bin/python requirements/hosts.txt
+	touch $@
+
 new: $(VENV)/.installed ## Render a project into DEST (prompts on a terminal, defaults otherwise)
 	@if [ -e "$(DEST)" ] && [ -n "$$(ls -A "$(DEST)" 2>/dev/null)" ]; then \
 		echo "make new: $(DEST) already holds files; choose another: make new DEST=<empty dir>" >&2; \
@@ -53,15 +67,16 @@ lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests and bench
 	$(VENV)/bin/ruff format --check hooks tests benchmarks
 	$(VENV)/bin/mypy
 
-test: lint $(CHECKOV_VENV)/.installed ## Whole suite: lint, template tests, slow end-to-end
+test: lint $(CHECKOV_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Template tests without the slow end-to-end
+test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.12 -o requirements/test.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra hosts --universal --python-version 3.10 -o requirements/hosts.txt
 
 # QUICK=1: every measurement path with few runs, results under benchmarks/.work/quick/ (the
 # committed benchmarks/results.* are left alone).
@@ -69,4 +84,4 @@ bench: $(VENV)/.installed ## Benchmarks against the baselines: benchmarks/result
 	$(VENV)/bin/python -m benchmarks.run $(if $(filter-out 0,$(QUICK)),--quick) --uv $(UV)
 
 clean: ## Remove environments, renders and caches
-	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) $(HOSTS_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -153,11 +153,15 @@ def test_script_runs_as_a_command(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("rel", "content", "syntax"),
     [
-        ("README.md", "# {{ project_name }}\n", "{{"),
-        ("Makefile", "{% if use_docker %}\nbuild:\n{% endif %}\n", "{%"),
+        ("README.md", "# {{ project_name }}\n", "{{ project_name"),
+        ("README.md", "# {{project_name|title}}\n", "{{project_name"),
+        ("Makefile", "{% if use_docker %}\nbuild:\n{% endif %}\n", "{% if"),
+        ("Makefile", "{%- for x in y -%}\n", "{%- for"),
+        ("Makefile", "{%endif%}\n", "{%endif"),
         ("src/app/config.py", "{# removed option #}\nX = 1\n", "{#"),
-        ("template.yaml", "Description: {{ description }}\n", "{{"),
-        ("ci.yml", "run: echo ${{ github.sha }} {{ project_name }}\n", "{{"),
+        ("template.yaml", "Description: {{- description }}\n", "{{- description"),
+        ("ci.yml", "run: echo ${{ github.sha }} {{ project_name }}\n", "{{ project_name"),
+        ("out.txt", "at {{ _copier_conf.dst_path }}\n", "{{ _copier_conf"),
     ],
 )
 def test_leftover_jinja_fails_naming_file(
@@ -170,10 +174,12 @@ def test_leftover_jinja_fails_naming_file(
 
 
 def test_leftover_jinja_reported_once_per_file_with_count(run_hook: RunHook) -> None:
-    result = run_hook({"notes.txt": "ok\n{{ a }}\n{{ b }} {{ c }}\n{% x %}\n"})
+    result = run_hook(
+        {"notes.txt": "ok\n{{ trigger }}\n{{ runtime }} {{ iac_tool }}\n{% set x = 1 %}\n"}
+    )
 
     assert result.err.splitlines() == [
-        "post_gen: notes.txt: line 2: leftover Jinja syntax '{{' (and 2 more lines)"
+        "post_gen: notes.txt: line 2: leftover Jinja syntax '{{ trigger' (and 2 more lines)"
     ]
 
 
@@ -190,12 +196,44 @@ def test_leftover_jinja_reported_once_per_file_with_count(run_hook: RunHook) -> 
         ("pyproject.toml", "[tool.x]\ny = {a = {b = 1}}\n"),
         ("scripts/count.sh", 'args=("$@")\necho "${#args[@]} ${#}"\n'),
         ("template.yaml", "Password: '{{resolve:ssm-secure:/orders/db}}'\n"),
+        # A user's own braces: f-string escapes, literal doubled braces, other template
+        # languages, Python's % formatting, and names copier.yml does not define.
+        ("src/app/logic.py", 'def tag(name: str) -> str:\n    return f"{{{name}}}"\n'),
+        ("src/app/logic.py", 'def tag(timeout: int) -> str:\n    return f"{{{timeout}}}"\n'),
+        ("src/app/text.py", 'PLACEHOLDER = "{{literal}}"\nOTHER = "{{ user_name }}"\n'),
+        ("chart/values.tpl", "name: {{ .Values.name }}\n{{- range .Items }}x{{ end }}\n"),
+        ("src/app/fmt.py", 'LINE = "{%s}" % 1\nPCT = "{%d%%}" % 2\n'),
     ],
 )
 def test_brace_content_that_is_not_jinja_passes(run_hook: RunHook, rel: str, content: str) -> None:
     result = run_hook({rel: content})
 
     assert (result.code, result.err) == (0, "")
+
+
+def test_leftover_names_come_from_the_given_templates_copier_yml(
+    post_gen: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "template"
+    template.mkdir()
+    (template / "copier.yml").write_text("_subdirectory: t\ngreeting:\n  type: str\n")
+    write_tree(tmp_path / "dest", {"a.md": "{{ greeting }}\n", "b.md": "{{ project_name }}\n"})
+
+    code = post_gen.main(["--template", str(template), str(tmp_path / "dest")])
+
+    assert code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "post_gen: a.md: line 1: leftover Jinja syntax '{{ greeting'"
+    ]
+
+
+def test_unreadable_template_is_a_usage_error(
+    post_gen: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = post_gen.main([f"--template={tmp_path / 'absent'}", str(tmp_path)])
+
+    assert code == 2
+    assert "cannot read copier.yml" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -220,6 +258,7 @@ def test_leftover_template_file_name_fails(run_hook: RunHook, rel: str, reason: 
         ("events/bad.json", '{"a": 1,}\n', "invalid JSON"),
         ("template.yaml", "a: [1, 2\nb: 3\n", "invalid YAML"),
         ("config.yml", "a: 1\n---\n\tb: 2\n", "invalid YAML"),
+        ("pyproject.toml", '[project]\nname = "a"\ndescription = "two\nlines"\n', "invalid TOML"),
     ],
 )
 def test_unparsable_file_fails_naming_file(
@@ -351,10 +390,32 @@ def test_non_utf8_text_fails(run_hook: RunHook) -> None:
 
 @pytest.mark.parametrize("skipped", [".venv", ".git", "node_modules", "__pycache__", "cdk.out"])
 def test_tool_directories_are_ignored(run_hook: RunHook, skipped: str) -> None:
-    result = run_hook({f"{skipped}/lib/bad.py": "def broken(:\n{{ x }}\n", "ok.py": "X = 1\n"})
+    result = run_hook(
+        {f"{skipped}/lib/bad.py": "def broken(:\n{{ project_name }}\n", "ok.py": "X = 1\n"}
+    )
 
     assert result.code == 0
     assert "1 files checked" in result.out
+
+
+@pytest.mark.parametrize("venv", [".tools", "env", "deep/er/venv"])
+def test_a_virtual_environment_under_any_name_is_ignored(run_hook: RunHook, venv: str) -> None:
+    result = run_hook(
+        {
+            f"{venv}/pyvenv.cfg": "home = /usr/bin\n",
+            f"{venv}/lib/site-packages/pkg/bad.py": "def broken(:\n{% if x %}\n",
+            "ok.py": "X = 1\n",
+        }
+    )
+
+    assert (result.code, result.err) == (0, "")
+    assert "1 files checked" in result.out
+
+
+def test_pyvenv_cfg_at_the_project_root_does_not_hide_the_project(run_hook: RunHook) -> None:
+    result = run_hook({"pyvenv.cfg": "home = /usr/bin\n", "bad.py": "def broken(:\n"})
+
+    assert result.code == 1
 
 
 def test_every_problem_reported_on_its_own_line(run_hook: RunHook) -> None:
@@ -362,7 +423,7 @@ def test_every_problem_reported_on_its_own_line(run_hook: RunHook) -> None:
         {
             "a.py": "def broken(:\n",
             "b.json": "{",
-            "c.md": "{{ name }}\n",
+            "c.md": "{{ package_name }}\n",
             "d.yaml": "Statement: [{Action: '*'}]\n",
         }
     )
@@ -406,4 +467,117 @@ def test_hook_stays_cheap_to_start(tmp_path: Path) -> None:
     # -X importtime lines end in "| <indent><module>"
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "yaml" in imported
-    assert not {"argparse", "dataclasses", "inspect", "pathlib", "typing"} & imported
+    # typing is not listed: tomllib, which reads the tree's pyproject.toml, imports it (~3 ms).
+    assert not {"argparse", "dataclasses", "inspect", "pathlib", "subprocess"} & imported
+
+
+# ------------------------------------------- Python judged by the project's version, not the host's
+
+# Valid on 3.12+ only (PEP 695): the generated code's kind of syntax that 3.10/3.11 reject.
+PY312 = "type Pair[T] = tuple[T, T]\n\n\ndef first[T](pair: Pair[T]) -> T:\n    return pair[0]\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("3.12\n", (3, 12)), ("3.13.0", (3, 13)), ("pypy3\n", None)]
+)
+def test_project_python_read_from_python_version(
+    post_gen: ModuleType, tmp_path: Path, text: str, expected: tuple[int, int] | None
+) -> None:
+    (tmp_path / ".python-version").write_text(text)
+
+    assert post_gen.project_python(str(tmp_path)) == expected
+
+
+def test_project_without_python_version_is_judged_by_the_host(post_gen: ModuleType) -> None:
+    problems, note = post_gen.compile_sources([("a.py", "def broken(:\n")], None, (3, 10))
+
+    assert list(problems) == ["a.py"]
+    assert note is None
+
+
+def test_host_older_than_project_delegates_to_a_found_interpreter(
+    post_gen: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first candidate does not start (a stale shim); the next one, this interpreter, does.
+    monkeypatch.setattr(
+        post_gen, "find_pythons", lambda target: iter(["/nonexistent/python3.12", sys.executable])
+    )
+    sources = [("ok.py", PY312), ("bad.py", "X = 1\ndef broken(:\n")]
+
+    problems, note = post_gen.compile_sources(sources, (3, 12), (3, 11))
+
+    assert list(problems) == ["bad.py"]
+    assert len(problems["bad.py"]) == 1
+    assert problems["bad.py"][0].startswith("line 2: Python syntax error:")
+    assert note == (
+        f"Python files compiled by {sys.executable} (the project's Python is 3.12; "
+        "copier runs on 3.11)."
+    )
+
+
+def test_interpreter_older_than_project_is_not_trusted(
+    post_gen: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    newer = (sys.version_info[0], sys.version_info[1] + 1)
+    monkeypatch.setattr(post_gen, "find_pythons", lambda target: iter([sys.executable]))
+
+    problems, note = post_gen.compile_sources([("bad.py", "def broken(:\n")], newer, (3, 10))
+
+    assert problems == {}
+    assert note is not None
+    assert note.startswith(
+        f"Python syntax NOT checked: the project's Python is {newer[0]}.{newer[1]}, "
+        "copier runs on 3.10, and no Python"
+    )
+
+
+def test_no_interpreter_found_skips_the_syntax_check_and_says_so(
+    run_hook: RunHook, post_gen: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(post_gen, "find_pythons", lambda target: iter([]))
+
+    result = run_hook({".python-version": "3.99\n", "src/app/new.py": "match x:\n  case 1: ...\n"})
+
+    assert (result.code, result.err) == (0, "")
+    assert (
+        "post_gen: note: Python syntax NOT checked: the project's Python is 3.99, copier runs on "
+        f"{sys.version_info[0]}.{sys.version_info[1]}, and no Python 3.99 or newer was found"
+    ) in result.out
+    assert "`make check` in the project compiles it." in result.out
+
+
+def _executable(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_find_pythons_looks_on_path_then_in_pyenv_versions(
+    post_gen: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pyenv = tmp_path / "pyenv"
+    on_path = _executable(tmp_path / "bin" / "python3.13")
+    _executable(pyenv / "shims" / "python3.12")  # a shim: pyenv's versions are read instead
+    _executable(pyenv / "versions" / "3.11.7" / "bin" / "python3.11")  # too old
+    newest = _executable(pyenv / "versions" / "3.14.0" / "bin" / "python3.14")
+    oldest = _executable(pyenv / "versions" / "3.12.1" / "bin" / "python3.12")
+    _executable(pyenv / "versions" / "3.13-dev" / "bin" / "python3.13")  # not a release
+    monkeypatch.setenv("PATH", f"{pyenv / 'shims'}:{tmp_path / 'bin'}")  # no uv either
+    monkeypatch.setenv("PYENV_ROOT", str(pyenv))
+
+    assert list(post_gen.find_pythons((3, 12))) == [str(on_path), str(oldest), str(newest)]
+
+
+# ------------------------------------------------------------------------------------------ TOML
+
+
+def test_toml_is_not_parsed_on_a_host_without_tomllib(
+    run_hook: RunHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10: import fails
+
+    result = run_hook({"pyproject.toml": "[project\n"})
+
+    assert (result.code, result.err) == (0, "")
+    assert "post_gen: note: TOML files NOT parsed: Python 3.10 has no tomllib." in result.out

@@ -1,0 +1,168 @@
+"""After `copier update` merged the template's changes: say plainly what, if anything, needs you.
+
+Copier runs this as an unversioned `_migrations` entry at stage "after" (copier.yml), in the
+project directory, once the update has been merged into it. A change the template made to a
+file you changed too is left for you: copier writes conflict markers into the file and records
+it as unmerged in git's index (`--conflict inline`, the default), or leaves the change beside it
+in a `FILE.rej` (`--conflict rej`). This hook finds every such file, by the index
+(`git ls-files -u`), by copier's marker lines and by leftover `*.rej` files, and prints what to
+do with the project's real path.
+
+It runs in copier's interpreter (any Python 3.10+), so it is standard library only, and it
+works the same whether or not copier could read template versions from git tags.
+
+Usage: python hooks/post_update.py [--version VERSION] [PROJECT]
+  PROJECT   the updated project (default: the current directory)
+  VERSION   the template version updated to, for the message (copier's `_version_to`)
+
+Exit status: 0 when nothing is left to resolve, 1 when conflicts remain (as `git merge` does,
+so `copier update` fails and scripts notice), 2 on a usage error (PROJECT not a git work tree,
+unknown option).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+# The labels copier passes to `git merge-file` for an inline conflict.
+MARKERS = (b"<<<<<<< before updating", b">>>>>>> after updating")
+# Same heuristic as git: a NUL byte near the start means the file is binary.
+BINARY_SNIFF_BYTES = 8192
+
+
+class NotAWorkTree(Exception):
+    """PROJECT is not inside a git work tree (copier only updates git-tracked projects)."""
+
+
+def _git(project: Path, *arguments: str) -> str:
+    done = subprocess.run(
+        ["git", *arguments], cwd=project, capture_output=True, text=True, check=False
+    )
+    if done.returncode:
+        raise NotAWorkTree(done.stderr.strip() or f"git {arguments[0]} failed")
+    return done.stdout
+
+
+def unmerged(project: Path) -> list[str]:
+    """Paths (relative to project) that git's index records as unmerged."""
+    paths: dict[str, None] = {}
+    for entry in _git(project, "ls-files", "--unmerged", "-z", "--", ".").split("\0"):
+        if "\t" in entry:
+            paths[entry.split("\t", 1)[1]] = None
+    return list(paths)
+
+
+def status(project: Path) -> tuple[list[str], list[str]]:
+    """(files the update changed or added, files ending in .rej) relative to project.
+
+    Ignored paths are listed only where an ignore pattern names them (`*.rej` ignored by the
+    project still shows), never expanded: a virtual environment is one line, not thousands.
+    """
+    prefix = _git(project, "rev-parse", "--show-prefix").strip()
+    listing = _git(
+        project,
+        *("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching"),
+        *("--", "."),
+    ).split("\0")
+    changed: list[str] = []
+    rejected: list[str] = []
+    entries = iter(listing)
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":
+            next(entries, None)  # the rename's source path follows as its own field
+        # Porcelain paths are relative to the repository root, whatever the cwd.
+        path = path[len(prefix) :] if path.startswith(prefix) else path
+        if path.endswith(".rej"):
+            rejected.append(path)
+        elif code != "!!" and not path.endswith("/") and "D" not in code:
+            changed.append(path)
+    return changed, rejected
+
+
+def has_markers(path: Path) -> bool:
+    """Whether the file holds a line of copier's conflict markers."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return False
+    return any(line.rstrip() in MARKERS for line in data.splitlines())
+
+
+def conflicts(project: Path) -> dict[str, str]:
+    """Every file left for the user to resolve, with what is wrong with it, in path order."""
+    changed, rejected = status(project)
+    found = dict.fromkeys(unmerged(project), "conflict markers")
+    for path in changed:
+        if path not in found and has_markers(project / path):
+            found[path] = "conflict markers"
+    for path in rejected:
+        found[path] = f"changes the update could not apply to {path.removesuffix('.rej')}"
+    return dict(sorted(found.items()))
+
+
+def report_conflicts(project: Path, version: str, found: dict[str, str]) -> str:
+    """What the user reads when the update needs them: the files, then the steps."""
+    width = max(map(len, found))
+    resolve = []
+    if any(path.endswith(".rej") for path in found):
+        resolve.append("for FILE.rej: apply its changes to FILE by hand, then delete FILE.rej")
+    if any(not path.endswith(".rej") for path in found):
+        resolve.append(
+            "edit each file with conflict markers to the result you want and delete the "
+            "markers (<<<<<<< before updating, =======, >>>>>>> after updating)"
+        )
+    lines = [
+        f"post_update: the update to {version} left {len(found)} "
+        f"file{'s' if len(found) > 1 else ''} to resolve in {project}:",
+        *(f"  {path:<{width}}  {why}" for path, why in found.items()),
+        "The update is written but not finished. To finish it:",
+        f"  cd {shlex.quote(str(project))}",
+        *(f"  - {step}" for step in resolve),
+        "  - git add the resolved files (marks them resolved)",
+        "  - make check",
+        "  - git commit",
+        "`git diff HEAD` shows everything the update changed.",
+    ]
+    return "\n".join(lines)
+
+
+def report_clean(project: Path, version: str) -> str:
+    """What the user reads when the update merged cleanly."""
+    return (
+        f"Updated {project} to template {version}. Review the changes (git diff), "
+        "run `make check`, then commit."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry; returns the exit status (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="post_update.py", description="Report what a copier update left to resolve."
+    )
+    parser.add_argument("project", nargs="?", default=".", type=Path)
+    parser.add_argument("--version", default="the new template version")
+    args = parser.parse_args(argv)
+    project = args.project.resolve()
+    try:
+        found = conflicts(project)
+    except NotAWorkTree as exc:
+        print(f"post_update: {args.project}: not a git work tree: {exc}", file=sys.stderr)
+        return 2
+    if found:
+        print(report_conflicts(project, args.version, found), file=sys.stderr)
+        return 1
+    print(report_clean(project, args.version))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
