@@ -1,17 +1,15 @@
-"""cookiecutter pre-generation hook: copier validates the answers before anything is written."""
+"""cookiecutter pre-generation hook: refuse a used destination or bad answers before any write."""
 
 import json
-import os
 import sys
 from pathlib import Path
 
 CONTEXT = json.loads(r"""{{ cookiecutter | jsonify }}""")
-# cookiecutter keeps a local template path as given; the hook runs in the project directory, so a
-# relative path is resolved against the directory cookiecutter was started from.
-TEMPLATE = Path(os.environ.get("PWD", "."), CONTEXT["_repo_dir"]).resolve()
-CONTEXT["_repo_dir"] = str(TEMPLATE)
+# The template's absolute path, from its Jinja extension: cookiecutter gives a local template's
+# path as typed, relative to a directory this process (run in the project directory) cannot know.
+TEMPLATE = Path(json.loads(r""" {{ template_dir() | jsonify }} """))
 sys.path.insert(0, str(TEMPLATE / "hooks"))
 
 from cookiecutter_bridge import validate  # noqa: E402
 
-sys.exit(validate(CONTEXT))
+sys.exit(validate(CONTEXT, TEMPLATE, Path.cwd()))

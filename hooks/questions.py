@@ -23,6 +23,9 @@ COOKIECUTTER_JSON = ROOT / "cookiecutter.json"
 _COOKIECUTTER_DEFAULTS = {
     "project_slug": "{{ cookiecutter.project_name | slugify }}",
 }
+# cookiecutter's Jinja extensions, imported with the template's directory on sys.path: the guard
+# that keeps answers plain text and tells the hooks where the template is.
+EXTENSIONS = ["hooks.cookiecutter_extension.TemplateGuard"]
 
 
 def questions() -> dict[str, dict[str, Any]]:
@@ -54,6 +57,7 @@ def _cookiecutter_default(name: str, question: dict[str, Any], names: list[str])
 
 
 def cookiecutter_context() -> dict[str, Any]:
+    """cookiecutter.json: copier.yml's questions with their defaults, choices and help texts."""
     asked = questions()
     names = list(asked)
     context: dict[str, Any] = {}
@@ -73,11 +77,13 @@ def cookiecutter_context() -> dict[str, Any]:
         else:
             context[name] = default
             prompts[name] = question["help"]
+    context["_extensions"] = EXTENSIONS
     context["__prompts__"] = prompts
     return context
 
 
 def render_cookiecutter_json() -> str:
+    """cookiecutter.json's text, as `python hooks/questions.py` writes it."""
     return json.dumps(cookiecutter_context(), indent=2, ensure_ascii=False) + "\n"
 
 

@@ -1,15 +1,29 @@
-"""cookiecutter renders the same repo as copier, from the same tree and the same questions."""
+"""cookiecutter renders the same repo as copier, from the same tree and the same questions.
+
+Also its entry's own faults: a template path relative to a directory the hooks cannot see, a
+remote template recorded as cookiecutter's local cache, answers cookiecutter would evaluate as
+Jinja, and a destination that already holds the user's files.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException  # type: ignore[import-untyped]
+from cookiecutter.generate import generate_context  # type: ignore[import-untyped]
+from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
+from cookiecutter.prompt import prompt_for_config  # type: ignore[import-untyped]
+from jinja2 import Environment
 
 from tests.answer_sets import ANSWER_SETS
-from tests.conftest import ROOT, answer_set_params
+from tests.conftest import ROOT, VENV_BIN, answer_set_params
 
 sys.path.insert(0, str(ROOT / "hooks"))
 
@@ -18,6 +32,13 @@ import cookiecutter_bridge
 import questions
 
 ENGINE_ANSWERS_FILE = ".copier-answers.yml"
+COOKIECUTTER = str(VENV_BIN / "cookiecutter")
+# As cookiecutter loads it: imported by name, with the template's directory on sys.path.
+(GUARD,) = questions.EXTENSIONS
+REMOTE = "gh:acme/copier-aws-lambda"
+REMOTE_URL = "https://github.com/acme/copier-aws-lambda.git"
+# Evaluated, it would create a file named in the answer (cookiecutter's Jinja is not sandboxed).
+PAYLOAD = "Prices orders {{ cycler.__init__.__globals__.__builtins__.open(%r, 'w') }} daily"
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -28,6 +49,24 @@ def _tree(root: Path) -> dict[str, bytes]:
     }
 
 
+def _cli(
+    *arguments: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [COOKIECUTTER, *arguments],
+        cwd=cwd,
+        env={**os.environ, "HOME": str(cwd), **(env or {})},  # no user config, no replay dir
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _answers(project: Path) -> dict[str, Any]:
+    answers: dict[str, Any] = yaml.safe_load((project / ENGINE_ANSWERS_FILE).read_text())
+    return answers
+
+
 def test_cookiecutter_json_is_derived_from_copier_yml() -> None:
     committed = (ROOT / "cookiecutter.json").read_text()
     assert committed == questions.render_cookiecutter_json(), "run: python hooks/questions.py"
@@ -35,7 +74,7 @@ def test_cookiecutter_json_is_derived_from_copier_yml() -> None:
 
 def test_cookiecutter_asks_every_question_copier_asks() -> None:
     context = questions.cookiecutter_context()
-    assert set(questions.questions()) == set(context) - {"__prompts__"}
+    assert set(questions.questions()) == {name for name in context if not name.startswith("_")}
 
 
 @pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
@@ -61,13 +100,209 @@ def test_bad_answer_stops_cookiecutter_before_anything_is_written(
 
 
 def test_without_copier_the_hook_says_what_to_install(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setitem(sys.modules, "copier", None)  # makes `import copier` fail
     with pytest.raises(SystemExit) as stopped:
-        cookiecutter_bridge.validate({"_repo_dir": str(ROOT)})
+        cookiecutter_bridge.validate(
+            {"_template": str(ROOT), "_repo_dir": str(ROOT)}, ROOT, tmp_path
+        )
     assert stopped.value.code == 1
     message = capsys.readouterr().err.strip()
     assert message == cookiecutter_bridge.MISSING_COPIER
-    assert "pip install 'copier" in message
+    minimum = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
+    assert f"pip install 'copier>={minimum},<10'" in message  # what copier itself enforces
     assert "\n" not in message
+
+
+# --- the template's location ------------------------------------------------------------------
+
+
+def test_cookiecutter_run_by_a_program_with_a_relative_path_renders(tmp_path: Path) -> None:
+    # A program's subprocess, unlike a shell, leaves PWD as it found it: here a directory at
+    # another depth, so the relative path resolves to nothing there.
+    workdir, elsewhere = tmp_path / "work", tmp_path / "else" / "where"
+    workdir.mkdir()
+    elsewhere.mkdir(parents=True)
+    result = _cli(
+        "--no-input", os.path.relpath(ROOT, workdir), cwd=workdir, env={"PWD": str(elsewhere)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert _answers(workdir / "order-processor")["_src_path"] == str(ROOT)
+
+
+# --- the recorded source ----------------------------------------------------------------------
+
+
+def _git(*arguments: str, cwd: Path) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *arguments],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_remote_template_is_recorded_by_the_url_cookiecutter_cloned(tmp_path: Path) -> None:
+    # What cookiecutter leaves for the hooks after `cookiecutter gh:acme/copier-aws-lambda`: a
+    # clone in its cache (here a clone of this repository's last commit, made without network).
+    clone, project = tmp_path / "cache" / "copier-aws-lambda", tmp_path / "project"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    project.mkdir()
+    context = {"_template": REMOTE, "_repo_dir": str(clone)}
+    assert cookiecutter_bridge.render(context, clone, project) == 0
+    assert _answers(project)["_src_path"] == REMOTE_URL
+
+    # copier reads the answers file and reaches the template at that URL (git sends it to the
+    # clone: no network here), as `copier update` does on any machine.
+    _git("init", "-q", cwd=project)
+    _git("add", "-A", cwd=project)
+    _git("commit", "-qm", "rendered", cwd=project)
+    redirect = {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.{clone}.insteadOf",
+        "GIT_CONFIG_VALUE_0": REMOTE_URL,
+        "COPIER_CACHE_DIR": str(tmp_path / "copier-cache"),
+    }
+    checked = subprocess.run(
+        [str(VENV_BIN / "copier"), "check-update", "--output-format", "json"],
+        cwd=project,
+        env={**os.environ, **redirect},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["update_available"] is False
+
+
+def test_template_found_in_cookiecutters_cache_by_name_is_recorded_by_its_origin(
+    tmp_path: Path,
+) -> None:
+    # `cookiecutter copier-aws-lambda` reuses an earlier clone in cookiecutter's cache.
+    clone = tmp_path / "cookiecutters" / "copier-aws-lambda"
+    clone.mkdir(parents=True)
+    _git("init", "-q", cwd=clone)
+    _git("remote", "add", "origin", "git@git.example.com:platform/copier-aws-lambda.git", cwd=clone)
+    context = {"_template": "copier-aws-lambda", "_repo_dir": str(clone)}
+    source = cookiecutter_bridge.template_source(context, clone)
+    assert source == "git@git.example.com:platform/copier-aws-lambda.git"
+
+
+def test_abbreviation_from_the_users_config_is_expanded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cookiecutterrc.yaml"
+    config.write_text("abbreviations:\n  corp: https://git.corp.example/{0}.git\n")
+    monkeypatch.setenv("COOKIECUTTER_CONFIG", str(config))
+    context = {"_template": "corp:platform/copier-aws-lambda", "_repo_dir": str(ROOT)}
+    source = cookiecutter_bridge.template_source(context, ROOT)
+    assert source == "https://git.corp.example/platform/copier-aws-lambda.git"
+
+
+def test_zip_archive_is_refused_before_anything_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context = {"_template": "https://example.com/copier-aws-lambda.zip", "_repo_dir": str(ROOT)}
+    assert cookiecutter_bridge.validate(context, ROOT, tmp_path) == 1
+    assert "cannot render from https://example.com/copier-aws-lambda.zip, a zip archive" in (
+        capsys.readouterr().err
+    )
+
+
+# --- answers are text -------------------------------------------------------------------------
+
+
+def test_jinja_in_an_answer_is_refused_by_the_cli_in_one_line(tmp_path: Path) -> None:
+    result = _cli("--no-input", str(ROOT), "description=Prices {{ 7*7 }} orders", cwd=tmp_path)
+    assert result.returncode == 1
+    output = (result.stdout + result.stderr).strip()
+    assert output.startswith("copier-aws-lambda: the answer to 'description' contains Jinja")
+    assert "\n" not in output  # no traceback, no context dump
+    assert not (tmp_path / "order-processor").exists()
+
+
+def test_jinja_in_an_answer_is_never_evaluated_through_the_api(tmp_path: Path) -> None:
+    live = tmp_path / "live"
+    Environment().from_string(PAYLOAD % str(live)).render()  # noqa: S701 - the unguarded case
+    assert live.exists()  # the payload works where nothing guards against it
+    evidence = tmp_path / "evaluated"
+    with pytest.raises(FailedHookException) as refused:
+        cookiecutter(
+            str(ROOT),
+            no_input=True,
+            extra_context={"description": PAYLOAD % str(evidence)},
+            output_dir=str(tmp_path / "out"),
+            default_config=True,
+        )
+    assert "the answer to 'description' contains Jinja syntax ('{{')" in str(refused.value)
+    assert not evidence.exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_jinja_in_a_config_files_default_context_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text('default_context:\n  owner_team: "{% if true %}payments{% endif %}"\n')
+    result = _cli("--no-input", "--config-file", str(config), str(ROOT), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the answer to 'owner_team' contains Jinja syntax ('{%')" in result.stdout
+    assert not (tmp_path / "order-processor").exists()
+
+
+def test_jinja_in_a_replayed_answer_is_refused_before_the_project_directory_exists(
+    tmp_path: Path,
+) -> None:
+    # A replay file holds every answer of an earlier run (here the defaults), as the user left it.
+    context = generate_context(str(ROOT / "cookiecutter.json"))
+    answers = {**prompt_for_config(context, no_input=True), "description": "Prices {# a #} orders"}
+    replay = tmp_path / "replay.json"
+    replay.write_text(json.dumps({"cookiecutter": answers}))
+    with pytest.raises(FailedHookException, match="the answer to 'description' contains Jinja"):
+        cookiecutter(str(ROOT), replay=str(replay), output_dir=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_guard_lets_only_the_templates_own_sources_be_compiled() -> None:
+    # Without cookiecutter's context (how a future cookiecutter might build its environment),
+    # any source that is not the template's own and holds Jinja is still refused.
+    environment = Environment(extensions=[GUARD])  # noqa: S701 - renders no HTML
+    default = questions.cookiecutter_context()["jwt_audience"]
+    assert environment.from_string(default).render(cookiecutter={"project_slug": "x-y"}) == "x-y"
+    assert environment.from_string("Prices orders daily").render() == "Prices orders daily"
+    with pytest.raises(FailedHookException, match="an answer contains Jinja syntax"):
+        environment.from_string("{{ 7*7 }}")
+
+
+def test_hook_refuses_an_answer_with_jinja_that_reached_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Typed and replayed answers reach the hooks unevaluated; the hook refuses them on its own.
+    context = {"_template": str(ROOT), "_repo_dir": str(ROOT), "owner_team": "{{ team }}"}
+    assert cookiecutter_bridge.validate(context, ROOT, tmp_path) == 1
+    assert "the answer to 'owner_team' contains Jinja syntax ('{{')" in capsys.readouterr().err
+
+
+# --- the destination --------------------------------------------------------------------------
+
+
+def test_overwrite_into_a_directory_with_files_is_refused_and_keeps_them(tmp_path: Path) -> None:
+    existing = tmp_path / "order-processor"
+    files = {
+        "README.md": b"# My notes\n",
+        "src/data.bin": bytes(range(256)),
+        ".env": b"TOKEN=keep-me\n",
+    }
+    for name, content in files.items():
+        (existing / name).parent.mkdir(parents=True, exist_ok=True)
+        (existing / name).write_bytes(content)
+    result = _cli("--no-input", "--overwrite-if-exists", str(ROOT), cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"the destination {existing} already holds files" in result.stderr
+    assert _tree(existing) == files
+
+
+def test_overwrite_into_an_empty_directory_renders(tmp_path: Path) -> None:
+    (tmp_path / "order-processor").mkdir()
+    result = _cli("--no-input", "--overwrite-if-exists", str(ROOT), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "order-processor" / "template.yaml").is_file()

@@ -84,11 +84,12 @@ def _screen(child: pexpect.spawn[str]) -> str:
     return ANSI.sub("", child.before or "")
 
 
-def _cookiecutter_session(tmp_path: Path, memory: str) -> tuple[int | None, str]:
+def _cookiecutter_session(tmp_path: Path, typed: dict[str, str]) -> tuple[int | None, str]:
+    """Answer every prompt with its default, except those whose text holds a key of `typed`."""
     child = _terminal("cookiecutter", [str(ROOT)], tmp_path, tmp_path)
     while child.expect([r"\)(?:\x1b\[[0-9;]*m)*: ", pexpect.EOF]) == 0:
         prompt = _screen(child).splitlines()[-1]
-        child.sendline(memory if "Memory in MB" in prompt else "")
+        child.sendline(next((answer for text, answer in typed.items() if text in prompt), ""))
     child.close()
     return child.exitstatus, _screen(child)
 
@@ -96,12 +97,21 @@ def _cookiecutter_session(tmp_path: Path, memory: str) -> tuple[int | None, str]
 def test_cookiecutter_prompts_report_the_validator_then_accept_the_correction(
     tmp_path: Path,
 ) -> None:
-    status, output = _cookiecutter_session(tmp_path, memory="64")
+    status, output = _cookiecutter_session(tmp_path, {"Memory in MB": "64"})
     assert status != 0
     assert MEMORY_MESSAGE in output
     assert not (tmp_path / "order-processor").exists()  # nothing written
 
-    status, output = _cookiecutter_session(tmp_path, memory="1024")
+    status, output = _cookiecutter_session(tmp_path, {"Memory in MB": "1024"})
     assert status == 0
     assert HOOK_SUCCESS in output
     assert "MemorySize: 1024" in (tmp_path / "order-processor" / "template.yaml").read_text()
+
+
+def test_cookiecutter_refuses_jinja_typed_at_the_prompt(tmp_path: Path) -> None:
+    status, output = _cookiecutter_session(
+        tmp_path, {"One sentence saying what the function does": "Prices {{ 7*7 }} orders"}
+    )
+    assert status == 1
+    assert "the answer to 'description' contains Jinja syntax ('{{')" in output
+    assert not (tmp_path / "order-processor").exists()  # refused before cookiecutter wrote it
