@@ -130,7 +130,8 @@ def report_conflicts(project: Path, version: str, found: dict[str, str]) -> str:
         "  - git add the resolved files (marks them resolved)",
         "  - make check",
         "  - git commit",
-        "`git diff HEAD` shows everything the update changed.",
+        "`git diff HEAD` shows everything the update changed. copier's line below, "
+        '"Task [...] returned non-zero exit status 1", is this report, not a crash.',
     ]
     return "\n".join(lines)
 

@@ -120,7 +120,8 @@ def test_conflicts_exit_1_naming_each_file_and_the_real_project_path(
         "  - git add the resolved files (marks them resolved)\n"
         "  - make check\n"
         "  - git commit\n"
-        "`git diff HEAD` shows everything the update changed.\n"
+        "`git diff HEAD` shows everything the update changed. copier's line below, "
+        '"Task [...] returned non-zero exit status 1", is this report, not a crash.\n'
     )
 
 
