@@ -3,6 +3,10 @@
 Called from copier.yml `_migrations` before an update renders, so `copier update` finds the answers
 under their new names:  migrate_answers.py .copier-answers.yml --rename old=new --remove gone
 Stdlib + PyYAML only: it runs in copier's interpreter. Comments of the answers file are kept.
+
+Idempotent, so its migrations need no `version:` (which copier cannot honour without git tags) and
+run on every update: a rename happens only while the old answer exists and the new one does not, a
+removal only while the answer exists; otherwise the file is left as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ def _pair(text: str) -> tuple[str, str]:
 
 
 def migrate(text: str, renames: list[tuple[str, str]], removals: list[str]) -> str:
+    """The answers file's text with the renames and removals applied where they still apply."""
     answers = yaml.safe_load(text) or {}
     lines = text.splitlines(keepends=True)
     for old, new in renames:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "hooks"))
@@ -34,6 +36,24 @@ def test_rename_leaves_an_existing_new_answer_alone() -> None:
 
 def test_remove_drops_the_answer() -> None:
     assert "vpc_enabled" not in migrate(ANSWERS, [], ["vpc_enabled"])
+
+
+def test_migration_applied_again_changes_nothing() -> None:
+    # Migrations run on every update (they carry no version), so a second run must be a no-op.
+    once = migrate(ANSWERS, [("cost_center", "cost_centre")], ["vpc_enabled"])
+    assert migrate(once, [("cost_center", "cost_centre")], ["vpc_enabled"]) == once
+
+
+def test_cli_leaves_an_already_migrated_file_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text(ANSWERS.replace("cost_center", "cost_centre"))
+    before = answers.stat().st_mtime_ns
+
+    assert main([str(answers), "--rename", "cost_center=cost_centre"]) == 0
+    assert answers.stat().st_mtime_ns == before
+    assert capsys.readouterr().out == ""
 
 
 def test_cli_rewrites_the_file_in_place(tmp_path: Path) -> None:
