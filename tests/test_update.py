@@ -252,6 +252,24 @@ def test_renamed_answer_is_migrated_with_its_value(conflicted: tuple[Path, Any])
     assert 'Value: "CC-1234"' in (project / "template.yaml").read_text()
 
 
+def test_a_recopy_of_a_lived_in_project_does_not_judge_the_teams_files(
+    template_repo: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # copier runs a recopy as a copy: the post-generation task runs, among the team's files.
+    project = lived_on(template_repo, tmp_path / "orders", edit_readme=False)
+    (project / "events" / "truncated.json").write_text('{"Records": [\n')  # on purpose
+    _git(project, "add", "-A")
+    _git(project, "commit", "-qm", "a malformed event for the handler's error path")
+    capfd.readouterr()
+
+    copier.run_recopy(
+        str(project), vcs_ref="v2.0.0", defaults=True, overwrite=True, unsafe=True, quiet=True
+    )
+
+    assert "already held this project" in capfd.readouterr().out
+    assert (project / "events" / "truncated.json").read_text() == '{"Records": [\n'
+
+
 def test_unversioned_migrations_run_when_the_template_has_no_tags(tmp_path: Path) -> None:
     # What docs/updating.md and copier.yml rely on: without tags copier still reads a fallback
     # version and runs every migration without `version:`, and never one gated by it.

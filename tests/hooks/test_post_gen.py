@@ -581,3 +581,46 @@ def test_toml_is_not_parsed_on_a_host_without_tomllib(
 
     assert (result.code, result.err) == (0, "")
     assert "post_gen: note: TOML files NOT parsed: Python 3.10 has no tomllib." in result.out
+
+
+# ------------------------------------------------------------- a project that already existed
+
+
+def _git(cwd: Path, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+    )
+
+
+# A team's own deliberately malformed event, beside the rendered ones.
+TEAM_FILE = {"events/truncated.json": '{"Records": [\n'}
+
+
+def test_a_project_whose_answers_are_committed_is_not_judged(
+    run_hook: RunHook, tmp_path: Path
+) -> None:
+    write_tree(tmp_path, {**CLEAN_TREE, ".copier-answers.yml": "_commit: v0.1.0\n"})
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "render")
+
+    result = run_hook(TEAM_FILE)
+
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith(
+        f"post_gen: note: {tmp_path.resolve()} already held this project (.copier-answers.yml "
+        "is tracked by git)"
+    )
+
+
+def test_a_new_project_inside_a_git_work_tree_is_judged(run_hook: RunHook, tmp_path: Path) -> None:
+    # `make new` renders under the template's own repository: the answers file is untracked.
+    _git(tmp_path, "init", "-q")
+
+    result = run_hook({**TEAM_FILE, ".copier-answers.yml": "_commit: v0.1.0\n"})
+
+    assert result.code == 1
+    assert "post_gen: events/truncated.json: line 2: invalid JSON" in result.err
