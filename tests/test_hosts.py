@@ -125,3 +125,33 @@ def test_hook_on_an_older_python_judges_code_by_the_projects_python(
     assert result.stderr.splitlines() == [
         "post_gen: bad.py: line 1: Python syntax error: expected ':'"
     ]
+
+
+@pytest.mark.parametrize("host", HOSTS)
+def test_update_hooks_run_on_an_older_python(host: str, tmp_path: Path) -> None:
+    # The migrations run in copier's interpreter during `copier update`, like post_gen.
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text("_commit: v0.1.0\ncost_center: CC-1\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "render"], cwd=tmp_path, check=True)
+    python, hooks = str(host_bin(host) / "python"), ROOT / "hooks"
+
+    migrated = subprocess.run(
+        [python, str(hooks / "migrate_answers.py"), str(answers), "--rename", "cost_center=cc"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    reported = subprocess.run(
+        [python, str(hooks / "post_update.py"), "--version", "v0.2.0", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert (migrated.returncode, migrated.stderr) == (0, "")
+    assert answers.read_text() == "_commit: v0.1.0\ncc: CC-1\n"
+    assert (reported.returncode, reported.stderr) == (0, "")
+    assert reported.stdout.startswith(f"Updated {tmp_path} to template v0.2.0.")
