@@ -4,13 +4,19 @@ rendered files' content, one answer set per trigger (see tests/answer_sets.py)."
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.conftest import answer_set_params
+from tests.conftest import answer_set_params, run
 from tests.stack import function as _function
 from tests.stack import resources as _resources
 
@@ -213,6 +219,43 @@ class TestEventBridge:
         assert "VpcConfig" in _function(rendered)
 
 
+# Runs in the rendered project: its schedule input, stamped as Scheduler stamps it, planned.
+PLAN_RUNS = """
+import json, sys
+import msgspec
+from {package}.logic import plan_run
+from {package}.models import ScheduledJob
+
+template, times = json.load(sys.stdin)
+for time in times:
+    job = msgspec.json.decode(
+        template.replace("<aws.scheduler.scheduled-time>", time), type=ScheduledJob
+    )
+    print(msgspec.json.encode(plan_run(job)).decode())
+"""
+
+
+def _plan_runs(
+    project: Path, schedule_input: str, times: list[datetime]
+) -> list[tuple[datetime, datetime]]:
+    """The windows the rendered function plans for runs at `times`, given the schedule's input."""
+    result = subprocess.run(
+        [sys.executable, "-c", PLAN_RUNS.format(package=_package(project).name)],
+        cwd=project,
+        input=json.dumps([schedule_input, [t.isoformat() for t in times]]),
+        env={**os.environ, "PYTHONPATH": "src"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    planned = [json.loads(line) for line in result.stdout.splitlines()]
+    return [
+        (datetime.fromisoformat(p["window_start"]), datetime.fromisoformat(p["window_end"]))
+        for p in planned
+    ]
+
+
 @pytest.mark.parametrize("rendered", answer_set_params("schedule"), indirect=True)
 class TestSchedule:
     def _schedule(self, project: Path) -> dict[str, Any]:
@@ -230,7 +273,37 @@ class TestSchedule:
         job = json.loads(self._schedule(rendered)["Input"])
         assert job["scheduled_time"] == "<aws.scheduler.scheduled-time>"
         assert "attempt" not in json.dumps(job)
-        assert job["lookback_minutes"] == 1440  # a cron() has no fixed period: a day
+
+    def test_runs_tile_time_across_the_2026_daylight_saving_changes(self, rendered: Path) -> None:
+        # The answer set's cron(0 6 * * ? *) in Europe/Berlin runs at 06:00 on the local clock:
+        # 23 hours apart across the March change, 25 across the October one.
+        schedule = self._schedule(rendered)
+        berlin = ZoneInfo(schedule["ScheduleExpressionTimezone"])
+        lengths = set()
+        for first_day in (datetime(2026, 3, 26, 6), datetime(2026, 10, 22, 6)):
+            runs = [
+                (first_day + timedelta(days=n)).replace(tzinfo=berlin).astimezone(UTC)
+                for n in range(7)
+            ]
+
+            windows = _plan_runs(rendered, schedule["Input"], runs)
+
+            # Each run covers from the run before it up to itself: no instant twice or never.
+            assert windows[1:] == list(pairwise(runs))
+            lengths |= {end - start for start, end in windows}
+        assert {timedelta(hours=23), timedelta(hours=25)} <= lengths
+
+    def test_rendered_window_tests_pass_across_the_changes(self, rendered: Path) -> None:
+        tests = ["tests/unit/test_logic.py", "-k", "across or any_instant"]
+        result = run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], rendered
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        passed = re.search(r"(\d+) passed", result.stdout)
+        # At least: four cron() expressions at each of the four changes (Berlin and New York,
+        # spring and autumn 2026), windows tiling and each instant finding its run.
+        assert passed is not None
+        assert int(passed.group(1)) >= 4 * 4 * 2
 
     def test_scheduler_role_may_use_the_stack_key_for_its_dlq(self, rendered: Path) -> None:
         sids = {s["Sid"] for s in _statements(rendered, "SchedulerRole")}
