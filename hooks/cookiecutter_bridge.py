@@ -68,9 +68,14 @@ def _abbreviations() -> dict[str, str]:
     """
     try:
         from cookiecutter.config import get_user_config  # type: ignore[import-untyped]  # noqa: PLC0415
+        from cookiecutter.exceptions import CookiecutterException  # type: ignore[import-untyped]  # noqa: PLC0415
     except ImportError:
         return dict(BUILTIN_ABBREVIATIONS)
-    return {str(key): str(value) for key, value in get_user_config()["abbreviations"].items()}
+    try:
+        config = get_user_config()
+    except CookiecutterException:  # a config cookiecutter was told (--config-file) not to read
+        return dict(BUILTIN_ABBREVIATIONS)
+    return {str(key): str(value) for key, value in config["abbreviations"].items()}
 
 
 def expand_reference(reference: str, abbreviations: dict[str, str]) -> str:
@@ -128,7 +133,7 @@ def template_source(context: dict[str, Any], template: Path) -> str:
     # cookiecutter uses a local path as given (joined with --directory, if any); anything else is
     # a clone it found in its cache by name, or made from an abbreviation of a config we do not
     # see: its origin is the URL it was cloned from.
-    repo_dir = os.path.normpath(str(context["_repo_dir"]))
+    repo_dir = os.path.normpath(str(context.get("_repo_dir", reference)))
     given = os.path.normpath(reference)
     if repo_dir == given or repo_dir.startswith(given.rstrip(os.sep) + os.sep):
         return str(template)

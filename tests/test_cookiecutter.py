@@ -176,6 +176,20 @@ def test_remote_template_is_recorded_by_the_url_cookiecutter_cloned(tmp_path: Pa
     assert json.loads(checked.stdout)["update_available"] is False
 
 
+def test_recording_the_source_changes_only_that_entry(tmp_path: Path) -> None:
+    # copier's to_nice_yaml folds a long path with spaces over several lines.
+    answers = tmp_path / ENGINE_ANSWERS_FILE
+    before = "# Changes here will be overwritten by Copier\n_commit: v1.0.0\n"
+    after = "description: Prices orders.\nmemory_size: 512\n"
+    folded = (
+        "_src_path: /home/someone/My Templates/a long directory name/and another\n"
+        "  one/copier-aws-lambda\n"
+    )
+    answers.write_text(before + folded + after)
+    cookiecutter_bridge.record_source(answers, REMOTE_URL)
+    assert answers.read_text() == f"{before}_src_path: {REMOTE_URL}\n{after}"
+
+
 def test_template_found_in_cookiecutters_cache_by_name_is_recorded_by_its_origin(
     tmp_path: Path,
 ) -> None:
@@ -277,9 +291,13 @@ def test_hook_refuses_an_answer_with_jinja_that_reached_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Typed and replayed answers reach the hooks unevaluated; the hook refuses them on its own.
-    context = {"_template": str(ROOT), "_repo_dir": str(ROOT), "owner_team": "{{ team }}"}
+    context = {
+        "_template": str(ROOT),
+        "_repo_dir": str(ROOT),
+        "description": "Prices {{ n }} orders",
+    }
     assert cookiecutter_bridge.validate(context, ROOT, tmp_path) == 1
-    assert "the answer to 'owner_team' contains Jinja syntax ('{{')" in capsys.readouterr().err
+    assert "the answer to 'description' contains Jinja syntax ('{{')" in capsys.readouterr().err
 
 
 # --- the destination --------------------------------------------------------------------------
@@ -295,10 +313,13 @@ def test_overwrite_into_a_directory_with_files_is_refused_and_keeps_them(tmp_pat
     for name, content in files.items():
         (existing / name).parent.mkdir(parents=True, exist_ok=True)
         (existing / name).write_bytes(content)
+    # Any entry created or removed in the directory, even briefly, would update its mtime.
+    os.utime(existing, ns=(0, 0))
     result = _cli("--no-input", "--overwrite-if-exists", str(ROOT), cwd=tmp_path)
     assert result.returncode == 1
     assert f"the destination {existing} already holds files" in result.stderr
     assert _tree(existing) == files
+    assert existing.stat().st_mtime_ns == 0  # nothing was written, not even cookiecutter's stub
 
 
 def test_overwrite_into_an_empty_directory_renders(tmp_path: Path) -> None:
