@@ -62,6 +62,15 @@ def _cli(
     )
 
 
+def _api_config(tmp_path: Path) -> str:
+    """A cookiecutter config keeping its replay files and clones in `tmp_path`."""
+    config = tmp_path / "cookiecutterrc.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {tmp_path / 'cookiecutters'}\nreplay_dir: {tmp_path / 'replay'}\n"
+    )
+    return str(config)
+
+
 def _answers(project: Path) -> dict[str, Any]:
     answers: dict[str, Any] = yaml.safe_load((project / ENGINE_ANSWERS_FILE).read_text())
     return answers
@@ -247,7 +256,7 @@ def test_jinja_in_an_answer_is_never_evaluated_through_the_api(tmp_path: Path) -
             no_input=True,
             extra_context={"description": PAYLOAD % str(evidence)},
             output_dir=str(tmp_path / "out"),
-            default_config=True,
+            config_file=_api_config(tmp_path),
         )
     assert "the answer to 'description' contains Jinja syntax ('{{')" in str(refused.value)
     assert not evidence.exists()
@@ -272,7 +281,12 @@ def test_jinja_in_a_replayed_answer_is_refused_before_the_project_directory_exis
     replay = tmp_path / "replay.json"
     replay.write_text(json.dumps({"cookiecutter": answers}))
     with pytest.raises(FailedHookException, match="the answer to 'description' contains Jinja"):
-        cookiecutter(str(ROOT), replay=str(replay), output_dir=str(tmp_path / "out"))
+        cookiecutter(
+            str(ROOT),
+            replay=str(replay),
+            output_dir=str(tmp_path / "out"),
+            config_file=_api_config(tmp_path),
+        )
     assert not (tmp_path / "out").exists()
 
 
