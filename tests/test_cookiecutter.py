@@ -7,6 +7,7 @@ Jinja, and a destination that already holds the user's files.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -138,6 +139,20 @@ def test_cookiecutter_run_by_a_program_with_a_relative_path_renders(tmp_path: Pa
     )
     assert result.returncode == 0, result.stderr
     assert _answers(workdir / "order-processor")["_src_path"] == str(ROOT)
+
+
+def test_one_process_rendering_another_copy_of_the_template_uses_that_copy(
+    tmp_path: Path,
+) -> None:
+    # A portal keeps cookiecutter's modules, ours included, imported between renders; here it
+    # was imported from this repository, and the next render is from another copy.
+    importlib.import_module(GUARD.rpartition(".")[0])
+    copy = tmp_path / "templates" / "copier-aws-lambda"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(copy)], check=True)
+    project = cookiecutter(
+        str(copy), no_input=True, output_dir=str(tmp_path), config_file=_api_config(tmp_path)
+    )
+    assert _answers(Path(project))["_src_path"] == str(copy)
 
 
 # --- the recorded source ----------------------------------------------------------------------
