@@ -18,7 +18,7 @@ from tests.conftest import ROOT
 ANSI = re.compile(r"\x1b\[[0-9;?]*[a-zA-Z]")
 BIN = Path(sys.executable).parent
 HOOK_SUCCESS = "Project rendered and validated"
-MEMORY_MESSAGE = "memory_size: a whole number of MB from 128 to 10240 (got '64')"
+MEMORY_MESSAGE = 'memory_size: a whole number of MB from 128 to 10240 (got "64")'
 
 
 def _terminal(command: str, arguments: list[str], home: Path, cwd: Path) -> pexpect.spawn[str]:
