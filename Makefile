@@ -62,9 +62,9 @@ new: $(VENV)/.installed ## Render a project into DEST (prompts on a terminal, de
 		$(VENV)/bin/copier copy --trust --vcs-ref HEAD $$defaults . "$(DEST)"
 	@echo "make new: wrote $$(cd "$(DEST)" && pwd)"
 
-lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests and benchmarks
-	$(VENV)/bin/ruff check hooks tests benchmarks
-	$(VENV)/bin/ruff format --check hooks tests benchmarks
+lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests, benchmarks and validation
+	$(VENV)/bin/ruff check hooks tests benchmarks validation
+	$(VENV)/bin/ruff format --check hooks tests benchmarks validation
 	$(VENV)/bin/mypy
 
 test: lint $(CHECKOV_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
