@@ -316,3 +316,9 @@ def test_description_that_is_not_one_trimmed_line_of_10_to_256_characters_is_ref
     description: str,
 ) -> None:
     assert_rejected("description", {"description": description}, "10-256 characters")
+
+
+@pytest.mark.parametrize("syntax", ["{{ project_name }}", "{% if true %}", "{# note #}"])
+def test_description_with_template_syntax_is_refused(syntax: str) -> None:
+    """The cookiecutter entry refuses it too; rendered, it would look like a template leftover."""
+    assert_rejected("description", {"description": f"Prices {syntax} orders"}, "template syntax")
