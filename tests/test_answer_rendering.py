@@ -52,9 +52,9 @@ TRICKY_TEXT = {
     # Markdown emphasis and a YAML word.
     "project_name": "Null _Yes_ - 2",
     # A YAML sequence and a Markdown list when it starts a line; a YAML comment and mapping, TOML
-    # and JSON escapes, a CloudFormation variable, Markdown and HTML syntax, letters beyond ASCII.
+    # and JSON escapes, a lone dollar, Markdown and HTML syntax, letters beyond ASCII.
     "description": (
-        "- Prices C:\\data \"quoted\" 'orders' #1: {a} ${AWS::Region} 100% & more, naïve Zürich"
+        "- Prices C:\\data \"quoted\" 'orders' #1: {a} $x 100% & more, naïve Zürich"
         " *b* _i_ `c` <b>x</b> [l](u) a|b ~s~ &amp; \\* done"
     ),
     # YAML 1.1 sexagesimal numbers, mapping indicators, a boolean word, Markdown emphasis.
@@ -318,7 +318,9 @@ def test_description_that_is_not_one_trimmed_line_of_10_to_256_characters_is_ref
     assert_rejected("description", {"description": description}, "10-256 characters")
 
 
-@pytest.mark.parametrize("syntax", ["{{ project_name }}", "{% if true %}", "{# note #}"])
+@pytest.mark.parametrize(
+    "syntax", ["{{ project_name }}", "{% if true %}", "{# note #}", "${AWS::Region}"]
+)
 def test_description_with_template_syntax_is_refused(syntax: str) -> None:
     """The cookiecutter entry refuses it too; rendered, it would look like a template leftover."""
     assert_rejected("description", {"description": f"Prices {syntax} orders"}, "template syntax")
