@@ -139,6 +139,8 @@ class TestSns:
     def test_schedule_code_is_not_rendered(self, rendered: Path) -> None:
         assert "plan_run" not in (_package(rendered) / "logic.py").read_text()
         assert "ScheduledJob" not in (_package(rendered) / "models.py").read_text()
+        assert not (_package(rendered) / "schedule.py").exists()
+        assert not (rendered / "tests" / "unit" / "test_schedule.py").exists()
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("s3"), indirect=True)
@@ -294,7 +296,7 @@ class TestSchedule:
         assert {timedelta(hours=23), timedelta(hours=25)} <= lengths
 
     def test_rendered_window_tests_pass_across_the_changes(self, rendered: Path) -> None:
-        tests = ["tests/unit/test_logic.py", "-k", "across or any_instant"]
+        tests = ["tests/unit/test_schedule.py", "-k", "across or any_instant"]
         result = run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], rendered
         )
