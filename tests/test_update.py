@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, VENV_BIN
-from tests.releases import RELEASES
+from tests.releases import RELEASES, clone_with_release
 
 MIGRATION = """\
   - when: "{{ _stage == 'before' }}"
@@ -329,41 +329,10 @@ def _user_owned(template: Path, answers: dict[str, Any]) -> set[str]:
     return {jinja2.Template(path).render(**answers) for path in config["_skip_if_exists"]}
 
 
-def _has_commit(repository: Path, commit: str) -> bool:
-    found = subprocess.run(
-        ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=repository, check=False
-    )
-    return found.returncode == 0
-
-
 def test_update_from_the_previous_release_equals_a_fresh_render(tmp_path: Path) -> None:
     previous, commit = RELEASES[-1]
     current = _next_version(previous)
-    template = tmp_path / "template"
-    _git(tmp_path, "clone", "-q", "--no-local", str(ROOT), str(template))
-    if not _has_commit(template, commit):
-        # A shallow checkout (CI's default in some systems) lacks the release: fetch that one
-        # commit from where this checkout came from, if it has an origin that answers.
-        origin = subprocess.run(
-            ["git", "remote", "get-url", "origin"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if origin.returncode == 0:
-            subprocess.run(
-                ["git", "fetch", "-q", "--depth=1", origin.stdout.strip(), commit],
-                cwd=template,
-                capture_output=True,
-                check=False,
-            )
-    if not _has_commit(template, commit):
-        pytest.fail(
-            f"release {previous} ({commit}) is not in this clone's history, so the update from "
-            "it cannot be tested: the clone is shallow. Fetch the full history and the tags "
-            "(git fetch --unshallow --tags, or actions/checkout with fetch-depth: 0) and rerun."
-        )
+    template = clone_with_release(tmp_path / "template", RELEASES[-1])
     # Only the two versions under test, whatever tags did or did not come with the clone.
     for tag in _git(template, "tag", "--list").split():
         _git(template, "tag", "-d", tag)

@@ -1,0 +1,130 @@
+"""What the working tree deploys equals what the last release deploys, except where named.
+
+For every answer set (tests/answer_sets.py, the pairwise matrix included), a render of the last
+release (tests/releases.py) and a render of the working tree are translated to CloudFormation by
+the same translator (the rendered project's own `scripts/validate_template.py`) and compared
+value by value; so are the facts their README and runbook state (every number and every runbook
+entry). A change that alters the stack or those facts on purpose names each difference in
+`CHANGES`, with its reason; cutting the next release makes the result the baseline, and
+`CHANGES` starts empty again.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import answer_set_params
+from tests.releases import RELEASES, clone_with_release
+
+# Differences from the last release that are meant: a glob over the difference's path
+# ("<answer set>:<document>:<key>.<key>..."), mapped to why the stack or the text changed.
+CHANGES: dict[str, str] = {}
+
+_baseline_renders: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="session")
+def release_clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return clone_with_release(tmp_path_factory.mktemp("release") / "template", RELEASES[-1])
+
+
+@pytest.fixture
+def baseline(
+    request: pytest.FixtureRequest, release_clone: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The answer set `rendered` got, rendered by the last release."""
+    name: str = request.node.callspec.params["rendered"]
+    if name not in _baseline_renders:
+        destination = tmp_path_factory.mktemp(f"baseline-{name}") / "project"
+        copier.run_copy(
+            str(release_clone),
+            str(destination),
+            data=ANSWER_SETS[name],
+            vcs_ref=RELEASES[-1][1],
+            defaults=True,
+            unsafe=True,
+            quiet=True,
+        )
+        _baseline_renders[name] = destination
+    return _baseline_renders[name]
+
+
+def _translated(project: Path, translator: Path) -> dict[str, Any]:
+    spec = importlib.util.spec_from_file_location(f"validate_{id(translator)}", translator)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    region = yaml.safe_load((project / ".copier-answers.yml").read_text())["aws_region"]
+    translated: dict[str, Any] = module.translate(project / "template.yaml", region)
+    return translated
+
+
+def _differences(before: Any, after: Any, path: str) -> list[str]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        return [
+            difference
+            for key in sorted(set(before) | set(after), key=str)
+            for difference in _differences(before.get(key), after.get(key), f"{path}.{key}")
+        ]
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [
+            difference
+            for index, (old, new) in enumerate(zip(before, after, strict=True))
+            for difference in _differences(old, new, f"{path}.{index}")
+        ]
+    return [] if before == after else [f"{path}: {before!r} -> {after!r}"]
+
+
+def _facts(text: str) -> Counter[str]:
+    """The numbers a document states and the runbook entries it has, counted."""
+    numbers = re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]\w)", text)
+    anchors = [f"## {anchor}" for anchor in re.findall(r"^## (\S+)", text, re.MULTILINE)]
+    return Counter(numbers + anchors)
+
+
+def _unexplained(differences: list[str]) -> list[str]:
+    return [
+        difference
+        for difference in differences
+        if not any(fnmatch.fnmatchcase(difference.split(": ")[0], key) for key in CHANGES)
+    ]
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+def test_the_translated_stack_equals_the_last_release(
+    request: pytest.FixtureRequest, rendered: Path, baseline: Path
+) -> None:
+    translator = rendered / "scripts" / "validate_template.py"
+    name = request.node.callspec.params["rendered"]
+    differences = _differences(
+        _translated(baseline, translator),
+        _translated(rendered, translator),
+        f"{name}:template",
+    )
+    assert _unexplained(differences) == []
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+@pytest.mark.parametrize("document", ["README.md", "docs/runbook.md"])
+def test_the_readme_and_runbook_state_the_facts_of_the_last_release(
+    request: pytest.FixtureRequest, rendered: Path, baseline: Path, document: str
+) -> None:
+    name = request.node.callspec.params["rendered"]
+    before = _facts((baseline / document).read_text())
+    after = _facts((rendered / document).read_text())
+    differences = [
+        f"{name}:{document}:{fact}: {before[fact]} -> {after[fact]}"
+        for fact in sorted(before.keys() | after.keys())
+        if before[fact] != after[fact]
+    ]
+    assert _unexplained(differences) == []
