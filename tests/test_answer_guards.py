@@ -76,7 +76,7 @@ def test_destination_path_with_glob_characters_is_still_inspected(tmp_path: Path
     ("data", "why"),
     [
         ({"memroy_size": "1024"}, "unknown answer memroy_size in --data or the data file"),
-        ({"visibility_timeout": 5}, "visibility_timeout is derived from other answers"),
+        ({"trigger_family": "api"}, "trigger_family is derived from other answers"),
     ],
 )
 def test_data_key_that_is_not_a_question_is_reported(data: dict[str, object], why: str) -> None:

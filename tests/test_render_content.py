@@ -56,7 +56,7 @@ class TestDefaults:
         answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
         assert answers["trigger"] == "sqs"
         assert answers["package_name"] == "order_processor"
-        assert "visibility_timeout" not in answers  # derived values are recomputed on update
+        assert "trigger_family" not in answers  # derived values are recomputed on update
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("custom"), indirect=True)

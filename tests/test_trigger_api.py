@@ -154,8 +154,6 @@ class TestHttpApiWithIam:
     def test_readme_shows_a_signed_call(self, rendered: Path) -> None:
         readme = (rendered / "README.md").read_text()
         assert "awscurl --service execute-api" in readme
-        # An API's default timeout (10 s) stays inside API Gateway's 29 s: nothing to warn about.
-        assert "lower `Timeout`" not in readme
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("http-api-jwt"), indirect=True)
@@ -186,10 +184,9 @@ class TestHttpApiWithJwt:
         settings = _resources(rendered)["HttpApi"]["Properties"]["AccessLogSettings"]
         assert json.loads(settings["Format"])["subject"] == "$context.authorizer.claims.sub"
 
-    def test_timeout_within_api_gateway_s_limit_needs_no_warning(self, rendered: Path) -> None:
+    def test_readme_shows_a_call_with_a_bearer_token(self, rendered: Path) -> None:
         readme = (rendered / "README.md").read_text()
         assert "Bearer $TOKEN" in readme
-        assert "lower `Timeout`" not in readme
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("rest-api"), indirect=True)

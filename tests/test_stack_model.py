@@ -1,0 +1,120 @@
+"""The stack model's derivations, each on its own (tests/model.py renders the model of given
+answers through copier): every number computed from an answer, and the model's own consistency."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT
+from tests.model import alarm, stack_model
+
+TRIGGERS: list[str] = list(
+    yaml.safe_load((ROOT / "copier.yml").read_text())["trigger"]["choices"].values()
+)
+# What the base stack defines besides the trigger's resources (template/template.yaml.jinja).
+BASE_RESOURCES = {
+    "Function", "FunctionLogGroup", "FunctionRole", "ConfigParameter", "EncryptionKey",
+    "AlarmTopic", "IdempotencyTable", "DependencyLayer",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("timeout", "threshold_ms"), [(1, 800), (7, 5600), (30, 24000), (900, 720000)])
+def test_the_duration_alarm_fires_at_80_percent_of_the_timeout(
+    timeout: int, threshold_ms: int
+) -> None:
+    duration = alarm(stack_model(timeout=timeout), "DurationAlarm")
+    assert (duration["threshold"], duration["extended_statistic"]) == (threshold_ms, "p99")
+
+
+@pytest.mark.parametrize(("timeout", "visibility", "age"), [(30, 180, 900), (120, 720, 1440)])
+def test_an_sqs_message_is_invisible_for_six_timeouts_and_old_after_two_visibilities(
+    timeout: int, visibility: int, age: int
+) -> None:
+    model = stack_model(trigger="sqs", timeout=timeout)
+    assert model["resources"]["SourceQueue"]["visibility_timeout"] == visibility
+    assert alarm(model, "OldestMessageAgeAlarm")["threshold"] == age
+
+
+@pytest.mark.parametrize("trigger", ["kinesis", "dynamodb-stream"])
+@pytest.mark.parametrize(("timeout", "age_seconds"), [(30, 600), (150, 600), (300, 1200)])
+def test_a_stream_falls_behind_after_four_timeouts_or_ten_minutes(
+    trigger: str, timeout: int, age_seconds: int
+) -> None:
+    iterator_age = alarm(stack_model(trigger=trigger, timeout=timeout), "IteratorAgeAlarm")
+    assert iterator_age["threshold"] == age_seconds * 1000  # the metric is in milliseconds
+
+
+@pytest.mark.parametrize(("reserved", "maximum"), [(1, None), (2, 2), (999, 999), (1000, 1000)])
+def test_the_sqs_poller_is_capped_at_the_reserved_concurrency_from_two(
+    reserved: int, maximum: int | None
+) -> None:
+    source = stack_model(trigger="sqs", reserved_concurrency=reserved)["source"]
+    assert source["maximum_concurrency"] == maximum
+
+
+@pytest.mark.parametrize(("reserved", "factor"), [(1, 1), (3, 3), (10, 10), (50, 10)])
+def test_one_kinesis_shard_runs_at_most_the_reserved_concurrency(reserved: int, factor: int) -> None:
+    source = stack_model(trigger="kinesis", reserved_concurrency=reserved)["source"]
+    assert source["parallelization_factor"] == factor
+
+
+@pytest.mark.parametrize(
+    ("strategy", "config"),
+    [
+        ("canary", "Canary10Percent5Minutes"),
+        ("linear", "Linear10PercentEvery1Minute"),
+        ("all-at-once", "AllAtOnce"),
+    ],
+)
+def test_each_deployment_strategy_is_a_codedeploy_configuration(strategy: str, config: str) -> None:
+    deployment = stack_model(deployment_strategy=strategy)["function"]["deployment"]
+    assert deployment["codedeploy_config"] == config
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+class TestEveryTriggersModel:
+    def test_alarm_ids_and_names_are_unique(self, trigger: str) -> None:
+        alarms = stack_model(trigger=trigger)["alarms"]
+        assert len({a["id"] for a in alarms}) == len({a["name"] for a in alarms}) == len(alarms)
+
+    def test_only_the_function_s_errors_and_duration_roll_a_deployment_back(
+        self, trigger: str
+    ) -> None:
+        alarms = stack_model(trigger=trigger)["alarms"]
+        assert [a["id"] for a in alarms if a["rolls_back"]] == ["ErrorsAlarm", "DurationAlarm"]
+
+    def test_every_grant_names_its_intent_and_a_resource_of_the_stack(self, trigger: str) -> None:
+        model = stack_model(trigger=trigger, kms_key="customer-managed", vpc_enabled=True)
+        known = BASE_RESOURCES | set(model["resources"])
+        for grant in model["grants"]:
+            assert grant["intent"] and grant["actions"], grant["sid"]
+            resource: Any = grant["resource"]
+            if resource != "*":
+                assert _referenced(resource) <= known, grant["sid"]
+
+    def test_destinations_and_the_source_are_resources_of_the_stack(self, trigger: str) -> None:
+        model = stack_model(trigger=trigger)
+        known = BASE_RESOURCES | set(model["resources"])
+        assert {d["id"] for d in model["destinations"]} <= known
+        assert model["source"]["kind"] in {"poll", "push", "api"}
+
+    def test_no_grant_allows_every_action_of_a_service(self, trigger: str) -> None:
+        model = stack_model(trigger=trigger, kms_key="customer-managed", vpc_enabled=True)
+        actions = [action for grant in model["grants"] for action in grant["actions"]]
+        assert not [action for action in actions if action.endswith(":*") or action == "*"]
+
+
+def _referenced(value: Any) -> set[str]:
+    """The resource ids a model value points at ({'sub': ...} names them as ${Id} or ${Id.Attr})."""
+    if "sub" in value:
+        return {
+            name.split(".")[0]
+            for name in re.findall(r"\$\{([^}]+)\}", value["sub"])
+            if "::" not in name and name != "Environment"
+        }
+    [(kind, target)] = value.items()
+    return {target[0] if kind == "attr" else target}
