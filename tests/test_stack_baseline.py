@@ -61,7 +61,8 @@ def baseline(
 
 def _translated(project: Path, translator: Path) -> dict[str, Any]:
     spec = importlib.util.spec_from_file_location(f"validate_{id(translator)}", translator)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     region = yaml.safe_load((project / ".copier-answers.yml").read_text())["aws_region"]

@@ -22,7 +22,9 @@ BASE_RESOURCES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize(("timeout", "threshold_ms"), [(1, 800), (7, 5600), (30, 24000), (900, 720000)])
+@pytest.mark.parametrize(
+    ("timeout", "threshold_ms"), [(1, 800), (7, 5600), (30, 24000), (900, 720000)]
+)
 def test_the_duration_alarm_fires_at_80_percent_of_the_timeout(
     timeout: int, threshold_ms: int
 ) -> None:
@@ -57,7 +59,9 @@ def test_the_sqs_poller_is_capped_at_the_reserved_concurrency_from_two(
 
 
 @pytest.mark.parametrize(("reserved", "factor"), [(1, 1), (3, 3), (10, 10), (50, 10)])
-def test_one_kinesis_shard_runs_at_most_the_reserved_concurrency(reserved: int, factor: int) -> None:
+def test_one_kinesis_shard_runs_at_most_the_reserved_concurrency(
+    reserved: int, factor: int
+) -> None:
     source = stack_model(trigger="kinesis", reserved_concurrency=reserved)["source"]
     assert source["parallelization_factor"] == factor
 
@@ -91,7 +95,8 @@ class TestEveryTriggersModel:
         model = stack_model(trigger=trigger, kms_key="customer-managed", vpc_enabled=True)
         known = BASE_RESOURCES | set(model["resources"])
         for grant in model["grants"]:
-            assert grant["intent"] and grant["actions"], grant["sid"]
+            assert grant["intent"], grant["sid"]
+            assert grant["actions"], grant["sid"]
             resource: Any = grant["resource"]
             if resource != "*":
                 assert _referenced(resource) <= known, grant["sid"]
