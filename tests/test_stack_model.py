@@ -50,6 +50,32 @@ def test_a_stream_falls_behind_after_four_timeouts_or_ten_minutes(
     assert iterator_age["threshold"] == age_seconds * 1000  # the metric is in milliseconds
 
 
+@pytest.mark.parametrize("trigger", ["http-api", "rest-api"])
+@pytest.mark.parametrize(("timeout", "integration_ms"), [(1, 1000), (10, 10000), (29, 29000)])
+def test_api_gateway_waits_for_the_function_s_timeout_at_most_29_seconds(
+    trigger: str, timeout: int, integration_ms: int
+) -> None:
+    source = stack_model(trigger=trigger, timeout=timeout)["source"]
+    assert source["integration_timeout_ms"] == integration_ms
+
+
+@pytest.mark.parametrize("trigger", ["http-api", "rest-api", "function-url"])
+@pytest.mark.parametrize(("timeout", "threshold_ms"), [(1, 800), (3, 2400), (4, 3000), (10, 3000)])
+def test_api_latency_pages_above_3_seconds_or_80_percent_of_a_shorter_timeout(
+    trigger: str, timeout: int, threshold_ms: int
+) -> None:
+    latency = alarm(stack_model(trigger=trigger, timeout=timeout), "ApiLatencyAlarm")
+    assert (latency["threshold"], latency["extended_statistic"]) == (threshold_ms, "p99")
+
+
+@pytest.mark.parametrize(("reserved", "rate", "burst"), [(1, 10, 10), (600, 6000, 5000)])
+def test_an_api_admits_what_its_reserved_concurrency_can_serve(
+    reserved: int, rate: int, burst: int
+) -> None:
+    source = stack_model(trigger="http-api", reserved_concurrency=reserved)["source"]
+    assert source["throttling"] == {"rate_limit": rate, "burst_limit": burst}
+
+
 @pytest.mark.parametrize(("reserved", "maximum"), [(1, None), (2, 2), (999, 999), (1000, 1000)])
 def test_the_sqs_poller_is_capped_at_the_reserved_concurrency_from_two(
     reserved: int, maximum: int | None
