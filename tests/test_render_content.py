@@ -1,4 +1,4 @@
-"""What each answer turns into: asserted on the rendered files' content, not their existence."""
+"""What each answer turns into: asserted on the parsed stack, answers and pyproject.toml."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import yaml
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import answer_set_params, render
+from tests.rendered import requirements
 from tests.stack import function as _function
 from tests.stack import stack as _stack
 
@@ -45,12 +46,15 @@ class TestDefaults:
         assert "SubnetIds" not in stack["Parameters"]
         assert "AlarmEmailSubscription" not in stack["Resources"]
 
-    def test_powertools_is_packaged_in_the_dependency_layer(self, rendered: Path) -> None:
+    def test_the_dependency_layer_is_the_only_layer(self, rendered: Path) -> None:
         assert _function(rendered)["Layers"] == [{"Ref": "DependencyLayer"}]
-        pyproject = (rendered / "pyproject.toml").read_text()
-        dependencies = pyproject.split("[dependency-groups]")[0]
-        # Without the [tracer] extra: aws-xray-sdk would drag botocore into the layer.
-        assert "aws-lambda-powertools==" in dependencies
+
+    def test_powertools_is_a_pinned_runtime_dependency_without_extras(self, rendered: Path) -> None:
+        # `make build` exports the runtime dependencies into the dependency layer. Without the
+        # [tracer] extra: aws-xray-sdk would drag botocore into the layer.
+        powertools = requirements(rendered)["aws-lambda-powertools"]
+        assert [spec.operator for spec in powertools.specifier] == ["=="]
+        assert not powertools.extras
 
     def test_answers_file_records_the_answers(self, rendered: Path) -> None:
         answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
@@ -112,10 +116,11 @@ class TestCustom:
     def test_powertools_comes_from_the_managed_layer(self, rendered: Path) -> None:
         layers = _function(rendered)["Layers"]
         assert "AWSLambdaPowertoolsPythonV3-python312-x86_64:" in str(layers[1])
-        pyproject = (rendered / "pyproject.toml").read_text()
-        runtime_dependencies, dev_dependencies = pyproject.split("[dependency-groups]")
-        assert "aws-lambda-powertools" not in runtime_dependencies
-        assert "aws-lambda-powertools==" in dev_dependencies
+
+    def test_powertools_is_not_packaged_but_pinned_for_development(self, rendered: Path) -> None:
+        assert "aws-lambda-powertools" not in requirements(rendered)
+        powertools = requirements(rendered, "dev")["aws-lambda-powertools"]
+        assert [spec.operator for spec in powertools.specifier] == ["=="]
 
 
 ANSWERS_FILE = ".copier-answers.yml"

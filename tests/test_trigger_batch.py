@@ -1,17 +1,26 @@
-"""What the stream triggers (kinesis, dynamodb-stream) render: asserted on the rendered files."""
+"""What the stream triggers (kinesis, dynamodb-stream) render: asserted on the parsed stack and
+pyproject.toml, and on what the rendered code does when run.
+
+That records are decoded (base64 for Kinesis, DynamoDB's typed new image for the stream) and a
+failure is reported by its sequence number: `test_make_invoke_reports_only_the_poison_*` below,
+and the rendered `tests/unit/test_handler.py::test_only_the_poison_{record,change}_is_reported_by_
+sequence_number`. That each alarm below links to an entry of the runbook: the rendered
+`tests/unit/test_stack.py::test_every_alarm_has_a_runbook_entry` (the rendered suite runs for every
+answer set in tests/test_rendered_checks.py). Where a behaviour is what a test of the rendered
+suite exists for, that test is run by name below, so that it cannot silently stop being rendered.
+"""
 
 from __future__ import annotations
 
 import json
-import re
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.conftest import answer_set_params, run
+from tests.conftest import answer_set_params
+from tests.rendered import assert_rendered_test_passes, invoke, requirements
 from tests.stack import function as _function
 from tests.stack import resources as _resources
 
@@ -38,18 +47,13 @@ def _alarms(project: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def _runbook_anchors(project: Path) -> set[str]:
-    return set(re.findall(r"^## (\S+)$", (project / "docs" / "runbook.md").read_text(), re.M))
-
-
 def _invoke_poison(project: Path, trigger: str) -> list[str]:
-    result = run([sys.executable, "scripts/invoke.py", f"events/{trigger}_poison.json"], project)
-    assert result.returncode == 0, result.stderr
-    # Logs come first, one JSON object a line; the response is printed last, indented.
-    lines = result.stdout.splitlines()
-    start = len(lines) - 1 - lines[::-1].index("{")
-    response = json.loads("\n".join(lines[start:]))
+    response = invoke(project, f"{trigger}_poison.json").response
     return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+
+def _extras(project: Path, name: str, group: str = "dev") -> set[str]:
+    return set(requirements(project, group)[name].extras)
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("kinesis"), indirect=True)
@@ -102,21 +106,20 @@ class TestKinesis:
         alarms = _alarms(rendered)
         assert alarms["IteratorAgeAlarm"]["Threshold"] == 600_000  # ms; max(600 s, 4 x 30 s)
         assert alarms["StreamWriteThrottledAlarm"]["EvaluationPeriods"] == 3
-        assert {"failed-batches", "iterator-age", "stream-write-throttled"} <= _runbook_anchors(
-            rendered
-        )
         assert "FailedBatchesAlarm" in alarms
 
-    def test_handler_reads_kinesis_records_and_skips_repeats(self, rendered: Path) -> None:
-        handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
-        assert 'base64.b64decode(record["kinesis"]["data"])' in handler
-        assert 'identifier="sequence_number"' in handler
-        assert "idempotency.once_per_event" in handler
+    def test_records_retried_after_a_failure_are_priced_once(self, rendered: Path) -> None:
+        # A retry resends the records after the failed one; idempotency skips those priced before.
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_kinesis.py::test_records_retried_after_a_failure_are_priced_once",
+        )
 
-    def test_moto_and_stubs_cover_kinesis(self, rendered: Path) -> None:
-        pyproject = (rendered / "pyproject.toml").read_text()
-        assert "moto[dynamodb,kinesis,server,sqs,ssm]" in pyproject
-        assert "boto3-stubs[dynamodb,kinesis,sqs,ssm]" in pyproject
+    def test_moto_emulates_every_service_the_tests_reach(self, rendered: Path) -> None:
+        assert _extras(rendered, "moto") == {"dynamodb", "kinesis", "server", "sqs", "ssm"}
+
+    def test_boto3_stubs_type_every_client(self, rendered: Path) -> None:
+        assert _extras(rendered, "boto3-stubs") == {"dynamodb", "kinesis", "sqs", "ssm"}
 
     def test_answers_file_records_the_trigger(self, rendered: Path) -> None:
         answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
@@ -156,12 +159,17 @@ class TestKinesisCustom:
     def test_iterator_age_threshold_grows_with_a_long_timeout(self, rendered: Path) -> None:
         assert _alarms(rendered)["IteratorAgeAlarm"]["Threshold"] == 1_200_000  # 4 x 300 s
 
-    def test_without_idempotency_no_table_and_the_retry_cost_is_tested(
+    def test_without_idempotency_no_table_is_rendered(self, rendered: Path) -> None:
+        assert "IdempotencyTable" not in _resources(rendered)
+
+    def test_without_idempotency_records_after_a_failure_are_priced_on_every_retry(
         self, rendered: Path
     ) -> None:
-        assert "IdempotencyTable" not in _resources(rendered)
-        integration = (rendered / "tests" / "integration" / "test_kinesis.py").read_text()
-        assert "def test_without_idempotency_records_after_a_failure" in integration
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_kinesis.py"
+            "::test_without_idempotency_records_after_a_failure_are_priced_on_every_retry",
+        )
 
     def test_function_runs_in_the_vpc(self, rendered: Path) -> None:
         assert "VpcConfig" in _function(rendered)
@@ -214,17 +222,18 @@ class TestDynamoDBStream:
         alarms = _alarms(rendered)
         assert {"FailedBatchesAlarm", "IteratorAgeAlarm"} <= alarms.keys()
         assert "StreamWriteThrottledAlarm" not in alarms  # on-demand tables scale their writes
-        assert {"failed-batches", "iterator-age"} <= _runbook_anchors(rendered)
 
-    def test_handler_reads_new_images_and_skips_deletions(self, rendered: Path) -> None:
-        handler = (rendered / "src" / "order_processor" / "handler.py").read_text()
-        assert 'msgspec.convert(from_dynamodb({"M": image}), Order)' in handler
-        assert 'record["eventName"] == "REMOVE"' in handler
+    def test_deleted_item_is_skipped_not_failed(self, rendered: Path) -> None:
+        # The mapping's filter drops deletions already; the handler must cope without it too.
+        assert_rendered_test_passes(
+            rendered, "tests/unit/test_handler.py::test_deleted_item_is_skipped_not_failed"
+        )
 
-    def test_tests_can_reach_moto_dynamodb_streams(self, rendered: Path) -> None:
-        pyproject = (rendered / "pyproject.toml").read_text()
-        assert "moto[dynamodb,dynamodbstreams,server,sqs,ssm]" in pyproject
-        assert "boto3-stubs[dynamodb,dynamodbstreams,sqs,ssm]" in pyproject
+    def test_moto_emulates_dynamodb_streams(self, rendered: Path) -> None:
+        assert _extras(rendered, "moto") == {"dynamodb", "dynamodbstreams", "server", "sqs", "ssm"}
+
+    def test_boto3_stubs_type_the_dynamodb_streams_client(self, rendered: Path) -> None:
+        assert _extras(rendered, "boto3-stubs") == {"dynamodb", "dynamodbstreams", "sqs", "ssm"}
 
     def test_make_invoke_reports_only_the_poison_change(self, rendered: Path) -> None:
         event = json.loads((rendered / "events" / "dynamodb-stream_poison.json").read_text())
@@ -249,12 +258,17 @@ class TestDynamoDBStreamCustom:
         event = _event(rendered, "TableStream")
         assert (event["BatchSize"], event["MaximumBatchingWindowInSeconds"]) == (10000, 300)
 
-    def test_without_idempotency_no_table_and_the_retry_cost_is_tested(
+    def test_without_idempotency_no_table_is_rendered(self, rendered: Path) -> None:
+        assert "IdempotencyTable" not in _resources(rendered)
+
+    def test_without_idempotency_changes_after_a_failure_are_priced_on_every_retry(
         self, rendered: Path
     ) -> None:
-        assert "IdempotencyTable" not in _resources(rendered)
-        integration = (rendered / "tests" / "integration" / "test_dynamodb_stream.py").read_text()
-        assert "def test_without_idempotency_changes_after_a_failure" in integration
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_dynamodb_stream.py"
+            "::test_without_idempotency_changes_after_a_failure_are_priced_on_every_retry",
+        )
 
     def test_names_derive_from_the_project_name(self, rendered: Path) -> None:
         table = _resources(rendered)["SourceTable"]["Properties"]

@@ -1,5 +1,13 @@
 """What the asynchronously invoked triggers (sns, s3, eventbridge, schedule) render: asserted on the
-rendered files' content, one answer set per trigger (see tests/answer_sets.py)."""
+parsed stack and events, and on what the rendered code does when run, one answer set per trigger
+(see tests/answer_sets.py).
+
+That every alarm links to an entry of the runbook is proven for each answer set by the rendered
+`tests/unit/test_stack.py::test_every_alarm_has_a_runbook_entry`; that the README and runbook
+state the numbers and entries of the last release (the README's diagram of the on-failure queue
+with its attempts, event age and retention among them) by tests/test_stack_baseline.py. The
+documents are checked here only for the commands a user runs.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import answer_set_params, run
+from tests.rendered import Invocation, assert_rendered_test_passes, invoke, run_python
 from tests.stack import function as _function
 from tests.stack import resources as _resources
 
@@ -49,16 +58,39 @@ def _event(project: Path, name: str) -> dict[str, Any]:
     return event
 
 
-def _runbook_anchors(project: Path) -> set[str]:
+def _runbook_links(project: Path) -> dict[str, str]:
+    """Each alarm's runbook entry, as its description links it."""
+    links: dict[str, str] = {}
+    for logical_id, resource in _resources(project).items():
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            description = resource["Properties"]["AlarmDescription"]
+            [links[logical_id]] = re.findall(r"runbook\.md#([a-z-]+)", description)
+    return links
+
+
+def _runbook_commands(project: Path) -> list[str]:
+    """The shell blocks of the runbook, a continued line joined: what an operator runs."""
     runbook = (project / "docs" / "runbook.md").read_text()
-    return {h.strip().lower().replace(" ", "-") for h in re.findall(r"^## (.+)$", runbook, re.M)}
+    blocks = re.findall(r"^```(?:bash|sh)\n(.*?)^```$", runbook, re.M | re.S)
+    return [command for block in blocks for command in block.replace("\\\n", "").splitlines()]
 
 
-ASYNC_ANCHORS = {
-    "failure-queue-depth",
-    "async-event-age",
-    "async-events-dropped",
-    "destination-delivery-failures",
+_poison_invocations: dict[Path, Invocation] = {}
+
+
+def _invoke_poison(project: Path) -> Invocation:
+    """`make invoke` on the trigger's poison event, once per render."""
+    if project not in _poison_invocations:
+        [poison] = (project / "events").glob("*_poison.json")
+        _poison_invocations[project] = invoke(project, poison.name)
+    return _poison_invocations[project]
+
+
+ASYNC_ALARMS = {
+    "FailureQueueDepthAlarm": "failure-queue-depth",
+    "AsyncEventAgeAlarm": "async-event-age",
+    "AsyncEventsDroppedAlarm": "async-events-dropped",
+    "DestinationDeliveryFailuresAlarm": "destination-delivery-failures",
 }
 
 
@@ -73,34 +105,52 @@ class TestEveryAsyncTrigger:
         on_failure = config["DestinationConfig"]["OnFailure"]
         assert on_failure["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
 
-    def test_runbook_explains_every_async_alarm_and_how_to_redrive(self, rendered: Path) -> None:
-        assert _runbook_anchors(rendered) >= ASYNC_ANCHORS
-        runbook = (rendered / "docs" / "runbook.md").read_text()
-        assert ".requestPayload" in runbook
-        assert "--invocation-type Event" in runbook
+    def test_every_async_alarm_links_its_runbook_entry(self, rendered: Path) -> None:
+        assert _runbook_links(rendered).items() >= ASYNC_ALARMS.items()
 
-    def test_handler_does_not_catch_invalid_input(self, rendered: Path) -> None:
+    def test_runbook_takes_the_event_out_of_the_failure_record(self, rendered: Path) -> None:
+        # A command the operator runs: Lambda's failure record holds the event as requestPayload.
+        assert (
+            "jq '.Messages[0].Body | fromjson | .requestPayload' failed.json > event.json"
+            in _runbook_commands(rendered)
+        )
+
+    def test_runbook_redrives_the_event_asynchronously_to_the_live_alias(
+        self, rendered: Path
+    ) -> None:
+        # Commands the operator runs: each event is given back as the trigger gives it, with the
+        # retries and on-failure destination of the live alias (EventInvokeConfig is on it).
+        redrives = [c for c in _runbook_commands(rendered) if c.startswith("aws lambda invoke")]
+        assert redrives
+        assert all(":live --invocation-type Event" in redrive for redrive in redrives)
+        # The one that gives back what the command above took out of the failure record.
+        assert [r for r in redrives if r.endswith("--payload fileb://event.json response.json")]
+
+    def test_invalid_input_fails_the_invocation(self, rendered: Path) -> None:
         # Raising is the design: only a failed invocation reaches the on-failure queue.
-        handler = (_package(rendered) / "handler.py").read_text()
-        assert "except" not in handler
-        assert re.search(r"msgspec\.(convert|json\.Decoder)\(", handler)
+        invocation = _invoke_poison(rendered)
+        assert invocation.function_error
+        assert invocation.response["errorType"] == "ValidationError"
 
-    def test_readme_draws_the_on_failure_queue(self, rendered: Path) -> None:
-        readme = (rendered / "README.md").read_text()
-        assert "```mermaid" in readme
-        assert "on-failure queue" in readme
-
-    def test_invoke_reports_a_handler_error_as_lambda_does(self, rendered: Path) -> None:
-        script = (rendered / "scripts" / "invoke.py").read_text()
-        assert '"errorType": type(error).__name__' in script
+    def test_make_invoke_reports_a_handler_error_as_lambda_does(self, rendered: Path) -> None:
+        error = _invoke_poison(rendered).response
+        assert error.keys() == {"errorMessage", "errorType", "requestId", "stackTrace"}
+        assert error["errorMessage"]
+        assert all(isinstance(frame, str) for frame in error["stackTrace"])
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("sns"), indirect=True)
 class TestSns:
-    def test_handler_reads_the_message_of_each_sns_record(self, rendered: Path) -> None:
-        handler = (_package(rendered) / "handler.py").read_text()
-        assert 'read_order(record["Sns"]["Message"])' in handler
-        assert "idempotency.once_per_event(process_order, PricedOrder)" in handler
+    def test_handler_prices_the_order_in_the_message_of_each_record(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered, "tests/unit/test_handler.py::test_valid_notification_prices_its_order"
+        )
+
+    def test_redelivered_notification_is_not_processed_twice(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_sns.py::test_redelivered_notification_is_not_processed_twice",
+        )
 
     def test_topic_and_both_queues_use_the_stack_key(self, rendered: Path) -> None:
         resources = _resources(rendered)
@@ -132,13 +182,22 @@ class TestSns:
         [poison] = _event(rendered, "sns_poison.json")["Records"]
         assert json.loads(poison["Sns"]["Message"])["items"][0]["quantity"] < 0
 
-    def test_source_side_alarms_have_runbook_entries(self, rendered: Path) -> None:
-        anchors = {"topic-dlq-depth", "sns-notifications-failed", "sns-redrive-failures"}
-        assert anchors <= _runbook_anchors(rendered)
+    def test_source_side_alarms_link_their_runbook_entries(self, rendered: Path) -> None:
+        source_side = {
+            "TopicDeadLetterQueueDepthAlarm": "topic-dlq-depth",
+            "NotificationsFailedAlarm": "sns-notifications-failed",
+            "NotificationsFailedToRedriveAlarm": "sns-redrive-failures",
+        }
+        assert _runbook_links(rendered).items() >= source_side.items()
 
     def test_schedule_code_is_not_rendered(self, rendered: Path) -> None:
-        assert "plan_run" not in (_package(rendered) / "logic.py").read_text()
-        assert "ScheduledJob" not in (_package(rendered) / "models.py").read_text()
+        package = _package(rendered).name
+        result = run_python(
+            rendered,
+            f"from {package} import logic, models\n"
+            "print(hasattr(logic, 'plan_run'), hasattr(models, 'ScheduledJob'))",
+        )
+        assert result.stdout.split() == ["False", "False"], result.stderr
         assert not (_package(rendered) / "schedule.py").exists()
         assert not (rendered / "tests" / "unit" / "test_schedule.py").exists()
 
@@ -158,34 +217,40 @@ class TestS3:
         assert on_bucket
         assert "IncomingBucket" not in str([s["Resource"] for s in on_bucket])
 
+    # What the runbook's warning never to write to the bucket stands for: the function cannot.
     def test_role_denies_writes_to_the_bucket(self, rendered: Path) -> None:
         [deny] = [s for s in _statements(rendered) if s["Effect"] == "Deny"]
         assert "s3:PutObject" in deny["Action"]
 
-    def test_adapters_read_objects_through_a_cached_client(self, rendered: Path) -> None:
-        adapters = (_package(rendered) / "adapters.py").read_text()
-        assert "@cache\ndef s3_client() -> Client:" in adapters
-        assert "def read_object(" in adapters
+    def test_s3_client_is_created_once_per_execution_environment(self, rendered: Path) -> None:
+        # That objects are read through it: the rendered tests/unit/test_handler.py, and
+        # test_make_invoke_prices_the_order_in_the_announced_object below.
+        result = run_python(
+            rendered,
+            f"from {_package(rendered).name} import adapters\n"
+            "print(adapters.s3_client() is adapters.s3_client())",
+        )
+        assert result.stdout.split() == ["True"], result.stderr
 
-    def test_without_idempotency_nothing_of_it_is_rendered(self, rendered: Path) -> None:
-        package = _package(rendered)
-        assert not (package / "idempotency.py").exists()
-        assert "idempotency" not in (package / "handler.py").read_text()
+    def test_without_idempotency_no_table_is_rendered(self, rendered: Path) -> None:
         assert "IdempotencyTable" not in _resources(rendered)
+        assert "IDEMPOTENCY_TABLE_NAME" not in _function(rendered)["Environment"]["Variables"]
 
-    def test_invoke_puts_the_announced_object_into_moto(self, rendered: Path) -> None:
-        script = (rendered / "scripts" / "invoke.py").read_text()
-        assert "s3.put_object(Bucket=bucket, Key=key" in script
+    def test_without_idempotency_no_module_of_it_is_rendered(self, rendered: Path) -> None:
+        # A handler still importing it would fail the rendered suite (test_rendered_checks.py).
+        assert not (_package(rendered) / "idempotency.py").exists()
+
+    def test_make_invoke_prices_the_order_in_the_announced_object(self, rendered: Path) -> None:
+        # scripts/invoke.py puts an example object where the events file says, into moto's S3.
+        invocation = invoke(rendered, "s3.json")
+        assert not invocation.function_error
+        assert [order["order_id"] for order in invocation.response] == ["ord-1001"]
 
     def test_events_have_the_shape_s3_delivers(self, rendered: Path) -> None:
         [record] = _event(rendered, "s3.json")["Records"]
         assert record["eventName"] == "ObjectCreated:Put"
         assert record["s3"]["object"]["key"].startswith("incoming/")
         assert "versionId" in record["s3"]["object"]
-
-    def test_runbook_warns_against_writing_to_the_bucket(self, rendered: Path) -> None:
-        runbook = (rendered / "docs" / "runbook.md").read_text()
-        assert "never writes to this bucket" in runbook
 
     def test_function_runs_python_312_on_x86(self, rendered: Path) -> None:
         function = _function(rendered)
@@ -221,7 +286,8 @@ class TestEventBridge:
         assert "VpcConfig" in _function(rendered)
 
 
-# Runs in the rendered project: its schedule input, stamped as Scheduler stamps it, planned.
+# Runs in the rendered project: its schedule input, stamped as Scheduler stamps it, planned by its
+# own job model (models.ScheduledJob) and window planning (logic.plan_run).
 PLAN_RUNS = """
 import json, sys
 import msgspec
@@ -310,12 +376,6 @@ class TestSchedule:
     def test_scheduler_role_may_use_the_stack_key_for_its_dlq(self, rendered: Path) -> None:
         sids = {s["Sid"] for s in _statements(rendered, "SchedulerRole")}
         assert {"InvokeLiveAlias", "ReportUndeliveredRuns", "ReportUndeliveredRunsEncrypt"} <= sids
-
-    def test_job_model_and_window_planning_are_rendered(self, rendered: Path) -> None:
-        models = (_package(rendered) / "models.py").read_text()
-        logic = (_package(rendered) / "logic.py").read_text()
-        assert "class ScheduledJob(Struct, frozen=True, forbid_unknown_fields=True):" in models
-        assert "def plan_run(job: ScheduledJob) -> JobRun:" in logic
 
     def test_events_are_the_schedule_input(self, rendered: Path) -> None:
         assert _event(rendered, "schedule.json")["scheduled_time"] == "2026-01-01T06:00:00Z"

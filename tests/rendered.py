@@ -1,0 +1,110 @@
+"""What a rendered project does, run for real: one of its own tests, its `make invoke` on an
+events file, or a few lines of Python in the environment its tests set; and what its
+pyproject.toml declares, parsed."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+
+from tests.conftest import run
+
+
+def assert_rendered_test_passes(project: Path, node_id: str) -> int:
+    """Runs one of the project's own tests (`tests/unit/test_x.py::test_y`) as `make test` does.
+
+    Fails unless pytest collected it and every case of it passed: a test the template no longer
+    renders is "not found" (exit code 4), a skipped one is not a pass. Returns how many cases
+    passed (more than one for a parametrized test)."""
+    result = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", node_id], project)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    summary = result.stdout.strip().splitlines()[-1]
+    outcomes = {word: int(count) for count, word in re.findall(r"(\d+) (\w+)", summary)}
+    outcomes.pop("warning", None)
+    outcomes.pop("warnings", None)
+    assert set(outcomes) == {"passed"}, output  # nothing skipped, xfailed or deselected
+    return outcomes["passed"]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What `make invoke` printed: the function's JSON log lines, then its response."""
+
+    logs: list[dict[str, Any]]
+    response: Any
+    function_error: bool  # the handler raised; `response` is then Lambda's error object
+
+
+def invoke(project: Path, event: str) -> Invocation:
+    """`make invoke EVENT=events/<event>`: the rendered handler on an events file, offline."""
+    result = run([sys.executable, "scripts/invoke.py", f"events/{event}"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    # The response comes last: on one line (null), or indented between a "{" or "[" of its own
+    # line and the closing one.
+    start = len(lines) - 1
+    if lines[-1] in ("}", "]"):
+        start -= lines[::-1].index({"}": "{", "]": "["}[lines[-1]])
+    return Invocation(
+        logs=[json.loads(line) for line in lines[:start] if line.startswith("{")],
+        response=json.loads("\n".join(lines[start:])),
+        function_error="FunctionError: Unhandled" in result.stderr,
+    )
+
+
+_ENVIRONMENT_SET_BY_CONFTEST = """
+import json, os
+before = dict(os.environ)
+import tests.conftest
+print(json.dumps({k: v for k, v in os.environ.items() if before.get(k) != v}))
+"""
+_environments: dict[Path, dict[str, str]] = {}
+
+
+def conftest_environment(project: Path) -> dict[str, str]:
+    """The variables the project's tests/conftest.py sets when pytest imports it."""
+    if project not in _environments:
+        result = _python(project, _ENVIRONMENT_SET_BY_CONFTEST, {})
+        assert result.returncode == 0, result.stderr
+        _environments[project] = json.loads(result.stdout)
+    return _environments[project]
+
+
+def run_python(project: Path, code: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """`code` run in the project, its src/ importable, in the environment its tests set."""
+    return _python(project, code, conftest_environment(project), stdin)
+
+
+def _python(
+    project: Path, code: str, environment: dict[str, str], stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        input=stdin,
+        env={**os.environ, **environment, "PYTHONPATH": os.pathsep.join(["src", "."])},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def requirements(project: Path, group: str | None = None) -> dict[str, Requirement]:
+    """The project's runtime dependencies (no group) or one of its dependency groups, by name."""
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    listed = (
+        pyproject["project"]["dependencies"]
+        if group is None
+        else pyproject["dependency-groups"][group]
+    )
+    return {requirement.name: requirement for requirement in map(Requirement, listed)}
