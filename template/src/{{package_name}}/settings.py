@@ -1,19 +1,18 @@
 """Typed settings: environment variables for wiring, SSM Parameter Store for tunable config.
 
 Environment variables hold names and switches only, never secrets. Tunable values live in one SSM
-parameter, read at most once per `config_max_age_seconds` per execution environment.
+parameter, read through Powertools Parameters (adapters.read_config) at most once per
+`config_max_age_seconds` per execution environment.
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-import msgspec
-
+from . import adapters
 from .models import RuntimeConfig
 
 
@@ -23,6 +22,8 @@ class SettingsError(RuntimeError):
 
 @dataclass(frozen=True)
 class Settings:
+    """The function's wiring, as the stack sets it in the environment."""
+
     environment: str
     config_parameter_name: str
     config_max_age_seconds: int
@@ -30,6 +31,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Reads the settings from `env`; raises SettingsError naming what is missing or wrong."""
         try:
             return cls(
                 environment=env["APP_ENVIRONMENT"],
@@ -46,27 +48,16 @@ class Settings:
 
 @cache
 def get_settings() -> Settings:
+    """The settings of this execution environment, read once."""
     return Settings.from_env(os.environ)
 
 
-class CachedConfig:
-    """Holds the parsed SSM parameter and re-reads it once it is older than `max_age` seconds."""
+def runtime_config() -> RuntimeConfig:
+    """The tunable config: the SSM parameter's JSON, validated; cached for its max age.
 
-    def __init__(
-        self,
-        fetch: Callable[[], str],
-        max_age: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._fetch = fetch
-        self._max_age = max_age
-        self._clock = clock
-        self._value: RuntimeConfig | None = None
-        self._read_at = 0.0
-
-    def get(self) -> RuntimeConfig:
-        now = self._clock()
-        if self._value is None or now - self._read_at >= self._max_age:
-            self._value = msgspec.json.decode(self._fetch(), type=RuntimeConfig)
-            self._read_at = now
-        return self._value
+    Raises pydantic's ValidationError when the parameter holds no valid RuntimeConfig, and what
+    adapters.read_config raises when it cannot be read.
+    """
+    current = get_settings()
+    document = adapters.read_config(current.config_parameter_name, current.config_max_age_seconds)
+    return RuntimeConfig.model_validate(document)
