@@ -8,6 +8,11 @@ in a `FILE.rej` (`--conflict rej`). This hook finds every such file, by the inde
 (`git ls-files -u`), by copier's marker lines and by leftover `*.rej` files, and prints what to
 do with the project's real path.
 
+Files the team owns (`_skip_if_exists` in copier.yml: models.py, logic.py and their tests) are
+never touched by an update. When a release changes what those files must build on, they are
+ported by hand: PORTS below names each such change, and this hook names every owned file still
+written for the old one, with the CHANGELOG entry that shows the port.
+
 It runs in copier's interpreter (any Python 3.10+), so it is standard library only, and it
 works the same whether or not copier could read template versions from git tags.
 
@@ -16,13 +21,14 @@ Usage: python hooks/post_update.py [--version VERSION] [PROJECT]
   VERSION   the template version updated to, for the message (copier's `_version_to`)
 
 Exit status: 0 when nothing is left to resolve, 1 when conflicts remain (as `git merge` does,
-so `copier update` fails and scripts notice), 2 on a usage error (PROJECT not a git work tree,
-unknown option).
+so `copier update` fails and scripts notice) or an owned file still needs a port, 2 on a usage
+error (PROJECT not a git work tree, unknown option).
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import subprocess
 import sys
@@ -32,6 +38,23 @@ from pathlib import Path
 MARKERS = (b"<<<<<<< before updating", b">>>>>>> after updating")
 # Same heuristic as git: a NUL byte near the start means the file is binary.
 BINARY_SNIFF_BYTES = 8192
+
+
+# Owned files the template's code no longer fits, oldest first: (files, what marks the old code,
+# what to do). A release whose owned files need a port adds an entry and a CHANGELOG section.
+PORTS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
+    (
+        (
+            "src/*/models.py",
+            "src/*/logic.py",
+            "tests/unit/test_models.py",
+            "tests/unit/test_logic.py",
+        ),
+        re.compile(r"^\s*(import msgspec|from msgspec\b)", re.MULTILINE),
+        "uses msgspec; the handlers now validate with pydantic v2: port it as CHANGELOG.md "
+        '"Action needed (copier update from 0.3.0)" shows',
+    ),
+)
 
 
 class NotAWorkTree(Exception):
@@ -109,6 +132,31 @@ def conflicts(project: Path) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def ports_needed(project: Path) -> dict[str, str]:
+    """Every owned file still written for code the template replaced, with what to do."""
+    found: dict[str, str] = {}
+    for patterns, old_code, action in PORTS:
+        for pattern in patterns:
+            for path in sorted(project.glob(pattern)):
+                if path.is_file() and old_code.search(path.read_text(errors="replace")):
+                    found.setdefault(path.relative_to(project).as_posix(), action)
+    return found
+
+
+def report_ports(project: Path, version: str, found: dict[str, str]) -> str:
+    """What the user reads when files they own need porting to this version."""
+    width = max(map(len, found))
+    return "\n".join(
+        [
+            f"post_update: Action needed. {len(found)} file{'s' if len(found) > 1 else ''} "
+            f"you own (copier never overwrites them) must be ported to {version}:",
+            *(f"  {path:<{width}}  {why}" for path, why in found.items()),
+            f"Until then `make check` fails. Port them (cd {shlex.quote(str(project))}), "
+            "run `make check`, then commit.",
+        ]
+    )
+
+
 def report_conflicts(project: Path, version: str, found: dict[str, str]) -> str:
     """What the user reads when the update needs them: the files, then the steps."""
     width = max(map(len, found))
@@ -158,8 +206,12 @@ def main(argv: list[str] | None = None) -> int:
     except NotAWorkTree as exc:
         print(f"post_update: {args.project}: not a git work tree: {exc}", file=sys.stderr)
         return 2
+    ports = ports_needed(project)
     if found:
         print(report_conflicts(project, args.version, found), file=sys.stderr)
+    if ports:
+        print(report_ports(project, args.version, ports), file=sys.stderr)
+    if found or ports:
         return 1
     print(report_clean(project, args.version))
     return 0

@@ -146,3 +146,36 @@ def test_outside_a_git_work_tree_is_a_usage_error(
 
     assert main([str(tmp_path)]) == 2
     assert "not a git work tree" in capsys.readouterr().err
+
+
+def _owned_models(project: Path, source: str) -> Path:
+    package = project / "src" / "orders"
+    package.mkdir(parents=True)
+    (package / "models.py").write_text(source)
+    (package / "logic.py").write_text("from orders.models import Order\n")
+    return package
+
+
+def test_an_owned_file_still_on_msgspec_exits_1_naming_it_and_the_port(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _owned_models(project, "from msgspec import Meta, Struct\n\n\nclass Order(Struct): ...\n")
+
+    code = main([str(project), "--version", "v0.4.0"])
+
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (1, "")
+    assert "Action needed. 1 file you own" in captured.err
+    assert "src/orders/models.py  uses msgspec" in captured.err
+    assert '"Action needed (copier update from 0.3.0)"' in captured.err
+    assert "src/orders/logic.py" not in captured.err  # ported files are not named
+
+
+def test_a_ported_owned_file_needs_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A comment that mentions the old library is not code that imports it.
+    _owned_models(project, "# was: from msgspec import Struct\nfrom pydantic import BaseModel\n")
+
+    assert main([str(project), "--version", "v0.4.0"]) == 0
+    assert capsys.readouterr().err == ""
