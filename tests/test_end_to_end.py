@@ -43,9 +43,19 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     make("build")
     built = project / ".aws-sam" / "build"
     assert (built / "Function" / "order_processor" / "handler.py").is_file()
+    # The layer holds what the function imports beyond the runtime: Powertools and pydantic, as
+    # exported from uv.lock into layer/requirements.txt. boto3 is used but comes from the Lambda
+    # runtime: a second copy in the layer would cost size and could differ from the one the
+    # runtime pins.
+    requirements = (project / "layer" / "requirements.txt").read_text()
+    exported = {line.split("==")[0] for line in requirements.splitlines() if "==" in line}
+    assert {"aws-lambda-powertools", "pydantic", "pydantic-core"} <= exported
+    assert not {"boto3", "botocore", "s3transfer"} & exported
     layer = built / "DependencyLayer" / "python"
-    assert (layer / "msgspec").is_dir()
-    # The runtime provides the AWS SDK; a second copy in the layer would only cost size.
+    assert (layer / "aws_lambda_powertools").is_dir()
+    assert (layer / "pydantic").is_dir()
+    assert (layer / "pydantic_core").is_dir()
+    assert not (layer / "boto3").exists()
     assert not (layer / "botocore").exists()
 
     invoked = make("invoke", "EVENT=events/sqs_poison.json")
