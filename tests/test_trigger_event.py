@@ -152,6 +152,17 @@ class TestSns:
             "tests/integration/test_sns.py::test_redelivered_notification_is_not_processed_twice",
         )
 
+    # Powertools' Idempotency utility, keyed on the order id with payload validation on.
+    @pytest.mark.parametrize(
+        "test",
+        [
+            "test_an_order_published_twice_returns_the_stored_result_without_pricing_again",
+            "test_another_order_under_a_priced_order_id_is_refused_not_answered_with_its_result",
+        ],
+    )
+    def test_idempotency_is_keyed_on_the_order(self, rendered: Path, test: str) -> None:
+        assert_rendered_test_passes(rendered, f"tests/integration/test_sns.py::{test}")
+
     def test_topic_and_both_queues_use_the_stack_key(self, rendered: Path) -> None:
         resources = _resources(rendered)
         key = {"Ref": "EncryptionKey"}
@@ -202,6 +213,27 @@ class TestSns:
         assert not (rendered / "tests" / "unit" / "test_schedule.py").exists()
 
 
+# Runs in the rendered project: two reads of an object in moto's S3, after boto3 was made unable to
+# create a client.
+READ_WITH_THE_IMPORTED_CLIENT = """
+import boto3
+from moto import mock_aws
+
+with mock_aws():
+    from {package} import adapters
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="orders")
+    s3.put_object(Bucket="orders", Key="order.json", Body=b"{{}}")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a client was created after the function's import")
+
+    boto3.session.Session.client = refuse
+    print(*(adapters.read_object("orders", "order.json") for _ in range(2)))
+"""
+
+
 @pytest.mark.parametrize("rendered", answer_set_params("s3"), indirect=True)
 class TestS3:
     def test_bucket_name_fits_s3_for_the_longest_slug_and_region(self, rendered: Path) -> None:
@@ -223,14 +255,11 @@ class TestS3:
         assert "s3:PutObject" in deny["Action"]
 
     def test_s3_client_is_created_once_per_execution_environment(self, rendered: Path) -> None:
-        # That objects are read through it: the rendered tests/unit/test_handler.py, and
-        # test_make_invoke_prices_the_order_in_the_announced_object below.
+        # Reads still work once boto3 can create no client: they use the one made at import.
         result = run_python(
-            rendered,
-            f"from {_package(rendered).name} import adapters\n"
-            "print(adapters.s3_client() is adapters.s3_client())",
+            rendered, READ_WITH_THE_IMPORTED_CLIENT.format(package=_package(rendered).name)
         )
-        assert result.stdout.split() == ["True"], result.stderr
+        assert result.stdout.split() == ["b'{}'", "b'{}'"], result.stderr
 
     def test_without_idempotency_no_table_is_rendered(self, rendered: Path) -> None:
         assert "IdempotencyTable" not in _resources(rendered)
@@ -285,21 +314,27 @@ class TestEventBridge:
     def test_function_runs_in_the_vpc(self, rendered: Path) -> None:
         assert "VpcConfig" in _function(rendered)
 
+    def test_another_order_under_a_priced_order_id_is_refused(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_eventbridge.py::"
+            "test_another_order_under_a_priced_order_id_is_refused_not_answered_with_its_result",
+        )
+
 
 # Runs in the rendered project: its schedule input, stamped as Scheduler stamps it, planned by its
 # own job model (models.ScheduledJob) and window planning (logic.plan_run).
 PLAN_RUNS = """
 import json, sys
-import msgspec
 from {package}.logic import plan_run
 from {package}.models import ScheduledJob
 
 template, times = json.load(sys.stdin)
 for time in times:
-    job = msgspec.json.decode(
-        template.replace("<aws.scheduler.scheduled-time>", time), type=ScheduledJob
+    job = ScheduledJob.model_validate_json(
+        template.replace("<aws.scheduler.scheduled-time>", time)
     )
-    print(msgspec.json.encode(plan_run(job)).decode())
+    print(plan_run(job).model_dump_json())
 """
 
 
@@ -372,6 +407,19 @@ class TestSchedule:
         # spring and autumn 2026), windows tiling and each instant finding its run.
         assert passed is not None
         assert int(passed.group(1)) >= 4 * 4 * 2
+
+    def test_a_run_delivered_again_returns_the_stored_result(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_schedule.py::test_a_run_delivered_again_returns_the_stored_result",
+        )
+
+    def test_a_run_under_another_schedule_is_refused(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_schedule.py::"
+            "test_a_run_under_another_schedule_is_refused_not_answered_with_the_first_ones_result",
+        )
 
     def test_scheduler_role_may_use_the_stack_key_for_its_dlq(self, rendered: Path) -> None:
         sids = {s["Sid"] for s in _statements(rendered, "SchedulerRole")}
