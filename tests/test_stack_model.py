@@ -50,6 +50,17 @@ def test_a_stream_falls_behind_after_four_timeouts_or_ten_minutes(
     assert iterator_age["threshold"] == age_seconds * 1000  # the metric is in milliseconds
 
 
+@pytest.mark.parametrize("trigger", ["kinesis", "dynamodb-stream"])
+def test_one_poison_stream_record_alone_does_not_roll_a_release_back(trigger: str) -> None:
+    # A stream retries a failed record within seconds, once per attempt; each attempt counts.
+    model = stack_model(trigger=trigger)
+    attempts = model["source"]["maximum_retry_attempts"] + 1
+    records_failed = alarm(model, "RecordsFailedAlarm")
+    assert records_failed["attempts"] == attempts
+    assert records_failed["threshold"] == 2 * attempts
+    assert (records_failed["period"], records_failed["evaluation_periods"]) == (60, 1)
+
+
 @pytest.mark.parametrize("trigger", ["http-api", "rest-api"])
 @pytest.mark.parametrize(("timeout", "integration_ms"), [(1, 1000), (10, 10000), (29, 29000)])
 def test_api_gateway_waits_for_the_function_s_timeout_at_most_29_seconds(
@@ -74,6 +85,32 @@ def test_an_api_admits_what_its_reserved_concurrency_can_serve(
 ) -> None:
     source = stack_model(trigger="http-api", reserved_concurrency=reserved)["source"]
     assert source["throttling"] == {"rate_limit": rate, "burst_limit": burst}
+
+
+@pytest.mark.parametrize(
+    ("trigger", "auth", "configured_in"),
+    [("http-api", "iam", "api"), ("rest-api", "none", "resolver"), ("function-url", "none", "url")],
+)
+def test_cors_origins_are_listed_once_and_configured_in_one_place(
+    trigger: str, auth: str, configured_in: str
+) -> None:
+    source = stack_model(
+        trigger=trigger, api_auth=auth, api_cors_origins=" https://a.example, http://localhost:3000"
+    )["source"]
+    assert source["cors"]["allow_origins"] == ["https://a.example", "http://localhost:3000"]
+    assert source["cors"]["configured_in"] == configured_in
+
+
+@pytest.mark.parametrize("trigger", ["http-api", "rest-api", "function-url"])
+def test_no_cors_without_origins(trigger: str) -> None:
+    assert stack_model(trigger=trigger, api_auth="none")["source"]["cors"] is None
+
+
+def test_cors_lets_a_sigv4_signing_browser_send_its_signature_headers() -> None:
+    source = stack_model(trigger="http-api", api_cors_origins="https://a.example")["source"]
+    assert {"authorization", "x-amz-date", "x-amz-security-token"} <= set(
+        source["cors"]["allow_headers"]
+    )
 
 
 @pytest.mark.parametrize(("reserved", "maximum"), [(1, None), (2, 2), (999, 999), (1000, 1000)])
@@ -111,11 +148,15 @@ class TestEveryTriggersModel:
         alarms = stack_model(trigger=trigger)["alarms"]
         assert len({a["id"] for a in alarms}) == len({a["name"] for a in alarms}) == len(alarms)
 
-    def test_only_the_function_s_errors_and_duration_roll_a_deployment_back(
+    def test_only_the_function_s_errors_duration_and_record_failures_roll_a_deployment_back(
         self, trigger: str
     ) -> None:
         alarms = stack_model(trigger=trigger)["alarms"]
-        assert [a["id"] for a in alarms if a["rolls_back"]] == ["ErrorsAlarm", "DurationAlarm"]
+        # A batch trigger reports bad records instead of failing the invocation: its record
+        # failures, counted per function version, roll a release back too.
+        batch = ["RecordsFailedAlarm"] if trigger in {"sqs", "kinesis", "dynamodb-stream"} else []
+        rolling_back = [a["id"] for a in alarms if a["rolls_back"]]
+        assert rolling_back == ["ErrorsAlarm", "DurationAlarm", *batch]
 
     def test_every_grant_names_its_intent_and_a_resource_of_the_stack(self, trigger: str) -> None:
         model = stack_model(trigger=trigger, kms_key="customer-managed", vpc_enabled=True)

@@ -7,7 +7,10 @@ and the rendered `tests/unit/test_handler.py::test_only_the_poison_{record,chang
 sequence_number`. That each alarm below links to an entry of the runbook: the rendered
 `tests/unit/test_stack.py::test_every_alarm_has_a_runbook_entry` (the rendered suite runs for every
 answer set in tests/test_rendered_checks.py). Where a behaviour is what a test of the rendered
-suite exists for, that test is run by name below, so that it cannot silently stop being rendered.
+suite exists for, that test is run by name below, so that it cannot silently stop being rendered:
+per-key order (after a failed record, the later records of its partition key or item are held back
+and reported with it), failures counted per function version for the rollback alarm, and the
+idempotency key of each stream.
 """
 
 from __future__ import annotations
@@ -54,6 +57,99 @@ def _invoke_poison(project: Path, trigger: str) -> list[str]:
 
 def _extras(project: Path, name: str, group: str = "dev") -> set[str]:
     return set(requirements(project, group)[name].extras)
+
+
+def _rollback_alarms(project: Path) -> set[str]:
+    return {alarm["Ref"] for alarm in _function(project)["DeploymentPreference"]["Alarms"]}
+
+
+def _package(project: Path) -> Path:
+    [package] = [path for path in (project / "src").iterdir() if path.is_dir()]
+    return package
+
+
+class StreamOnPowertools:
+    """What both stream triggers share, for every answer set of theirs: the handler on Powertools'
+    BatchProcessor keeps each key in order, and a release failing its records is rolled back."""
+
+    trigger: str
+    unit = "tests/unit/test_handler.py"
+
+    def test_the_home_made_batch_and_idempotency_modules_are_gone(self, rendered: Path) -> None:
+        assert not {"batch.py", "idempotency.py"} & {p.name for p in _package(rendered).iterdir()}
+        assert not (rendered / "tests" / "unit" / "test_idempotency.py").exists()
+
+    def test_record_failures_of_the_new_version_roll_it_back(self, rendered: Path) -> None:
+        alarm = _alarms(rendered)["RecordsFailedAlarm"]
+        assert "RecordsFailedAlarm" in _rollback_alarms(rendered)
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        assert set(dimensions) == {"service", "function_version"}
+        # The metric the handler emits: namespace and service are both the project's slug.
+        assert (alarm["Namespace"], alarm["MetricName"]) == (dimensions["service"], "RecordsFailed")
+        # One poison record fails on each of its 5 attempts within seconds: it alone must not
+        # roll a good release back.
+        assert alarm["Threshold"] == 10
+        assert (alarm["Period"], alarm["EvaluationPeriods"]) == (60, 1)
+
+    def test_failures_are_counted_per_version_and_held_back_records_are_not(
+        self, rendered: Path
+    ) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            f"{self.unit}::test_failed_{self.noun}s_are_counted_under_the_function_version"
+            "_held_back_ones_not",
+        )
+
+    def test_after_a_failed_record_its_key_is_held_back_and_others_go_on(
+        self, rendered: Path
+    ) -> None:
+        # Records [bad key A, good key A, good key B]: only B is processed, A's two are reported.
+        assert_rendered_test_passes(
+            rendered,
+            f"{self.unit}::test_after_a_failed_{self.noun}_its_{self.key}_is_held_back"
+            "_and_others_go_on",
+        )
+
+    def test_a_batch_of_only_bad_records_is_reported_not_raised(self, rendered: Path) -> None:
+        assert_rendered_test_passes(
+            rendered,
+            f"{self.unit}::test_batch_of_only_bad_records_is_a_partial_response_not_an_error",
+        )
+
+    def test_the_runbook_says_what_to_do_when_bad_data_fired_the_rollback_alarm(
+        self, rendered: Path
+    ) -> None:
+        runbook = (rendered / "docs" / "runbook.md").read_text()
+        entry = runbook.split("## records-failed", 1)[1].split("\n## ", 1)[0]
+        assert "rollback alarm" in entry
+        assert "Bad data" in entry
+        assert "record held back" in entry
+
+    @property
+    def noun(self) -> str:
+        return "record" if self.trigger == "kinesis" else "change"
+
+    @property
+    def key(self) -> str:
+        return "partition_key" if self.trigger == "kinesis" else "item"
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    answer_set_params("kinesis", "kinesis_custom"),
+    indirect=True,
+)
+class TestKinesisOnPowertools(StreamOnPowertools):
+    trigger = "kinesis"
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    answer_set_params("dynamodb_stream", "dynamodb_stream_custom"),
+    indirect=True,
+)
+class TestDynamoDBStreamOnPowertools(StreamOnPowertools):
+    trigger = "dynamodb-stream"
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("kinesis"), indirect=True)
@@ -114,6 +210,35 @@ class TestKinesis:
             rendered,
             "tests/integration/test_kinesis.py::test_records_retried_after_a_failure_are_priced_once",
         )
+
+    def test_a_partition_key_stays_in_order_through_the_retries(self, rendered: Path) -> None:
+        # Through the mapping's retries until it parks them: key A's later record never runs.
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_kinesis.py"
+            "::test_a_partition_key_stays_in_order_behind_its_failed_record",
+        )
+
+    def test_idempotency_is_keyed_on_the_order_id_with_payload_validation(
+        self, rendered: Path
+    ) -> None:
+        integration = "tests/integration/test_kinesis.py"
+        assert_rendered_test_passes(
+            rendered, f"{integration}::test_the_stored_result_is_keyed_on_the_order_id"
+        )
+        assert_rendered_test_passes(
+            rendered,
+            f"{integration}::test_another_order_under_a_processed_order_id_is_reported_not_priced",
+        )
+
+    def test_role_grants_the_idempotency_utility_exactly_its_calls(self, rendered: Path) -> None:
+        records = _statements(rendered)["IdempotencyRecords"]
+        assert set(records["Action"]) == {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
 
     def test_moto_emulates_every_service_the_tests_reach(self, rendered: Path) -> None:
         assert _extras(rendered, "moto") == {"dynamodb", "kinesis", "server", "sqs", "ssm"}
@@ -227,6 +352,22 @@ class TestDynamoDBStream:
         # The mapping's filter drops deletions already; the handler must cope without it too.
         assert_rendered_test_passes(
             rendered, "tests/unit/test_handler.py::test_deleted_item_is_skipped_not_failed"
+        )
+
+    def test_an_item_stays_in_order_through_the_retries(self, rendered: Path) -> None:
+        # Through the mapping's retries until it parks them: item A's later change never runs.
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_dynamodb_stream.py"
+            "::test_an_item_stays_in_order_behind_its_failed_change",
+        )
+
+    def test_every_update_is_a_new_version_to_price(self, rendered: Path) -> None:
+        # Idempotency keys a change on the order id and its sequence number, not the order id.
+        assert_rendered_test_passes(
+            rendered,
+            "tests/integration/test_dynamodb_stream.py"
+            "::test_every_update_of_an_order_is_priced_as_a_new_version",
         )
 
     def test_moto_emulates_dynamodb_streams(self, rendered: Path) -> None:
