@@ -122,6 +122,13 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "api_auth": "none",
         "python_version": "3.12",
         "powertools_source": "layer",
+        # Any web page may call a public URL: the CORS the function URL answers itself.
+        "api_cors_origins": "*",
+    },
+    # CORS on an IAM-authorised HTTP API: API Gateway answers the (unsigned) preflight itself.
+    "http-api-cors": {
+        "trigger": "http-api",
+        "api_cors_origins": "https://app.example.com, http://localhost:3000",
     },
     # The asynchronously invoked triggers. SNS with the stack's own key, which every service that
     # writes to an encrypted queue must then be allowed to use.

@@ -56,6 +56,8 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("api_auth", "api-key", "['iam', 'jwt', 'none']"),
     ("jwt_issuer", "http://issuer.example.com", "an https:// URL"),
     ("jwt_audience", "", "1-256 letters"),
+    ("api_cors_origins", "https://app.example.com/path", "comma-separated origins"),
+    ("api_cors_origins", "*, https://app.example.com", "empty, *, or"),
     ("idempotency", "maybe", "yes or no"),
     ("vpc_enabled", "nope", "yes or no"),
 ]
@@ -69,6 +71,7 @@ CONTEXT: dict[str, dict[str, str]] = {
     "api_auth": HTTP_API,
     "jwt_issuer": JWT,
     "jwt_audience": JWT,
+    "api_cors_origins": HTTP_API,
 }
 COPIER_YML: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent.parent / "copier.yml").read_text()
@@ -122,4 +125,17 @@ def test_api_gateway_triggers_refuse_a_timeout_it_would_not_wait_for(
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match=f"at most 29 seconds for {trigger}"):
         render(destination, {"trigger": trigger, "timeout": 30})
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize("trigger", ["rest-api", "function-url"])
+def test_cors_is_refused_where_iam_would_refuse_the_browser_s_unsigned_preflight(
+    trigger: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "project"
+    answers = {"trigger": trigger, "api_auth": "iam", "api_cors_origins": "https://app.example.com"}
+    with pytest.raises(ValueError, match="'api_cors_origins'") as rejected:
+        render(destination, answers)
+    assert "preflight request is never signed" in str(rejected.value)
+    assert "api_auth=none" in str(rejected.value)
     assert not destination.exists()
