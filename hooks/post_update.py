@@ -57,6 +57,15 @@ PORTS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
 )
 
 
+# The template's handler calls the team's logic module by name: a name it calls that the team's
+# logic.py does not define is a port the release needs (found by reading both files).
+LOGIC_CALL = re.compile(r"\blogic\.([A-Za-z_][A-Za-z0-9_]*)")
+LOGIC_ACTION = (
+    "does not define {names}, which this version's handler.py calls: add them as "
+    'CHANGELOG.md\'s "Action needed" for this version shows'
+)
+
+
 class NotAWorkTree(Exception):
     """PROJECT is not inside a git work tree (copier only updates git-tracked projects)."""
 
@@ -143,6 +152,29 @@ def ports_needed(project: Path) -> dict[str, str]:
     return found
 
 
+def missing_logic(project: Path) -> dict[str, str]:
+    """The team's logic.py files that lack a name the template's handler.py next to them calls."""
+    found: dict[str, str] = {}
+    for handler in sorted(project.glob("src/*/handler.py")):
+        logic = handler.with_name("logic.py")
+        if not logic.is_file():
+            continue
+        defined = set(
+            re.findall(
+                r"^(?:def|class|async def)\s+(\w+)|^(\w+)\s*[:=]",
+                logic.read_text(errors="replace"),
+                re.MULTILINE,
+            )
+        )
+        names = {name for pair in defined for name in pair if name}
+        called = sorted(set(LOGIC_CALL.findall(handler.read_text(errors="replace"))) - names)
+        if called:
+            found[logic.relative_to(project).as_posix()] = LOGIC_ACTION.format(
+                names=", ".join(called)
+            )
+    return found
+
+
 def report_ports(project: Path, version: str, found: dict[str, str]) -> str:
     """What the user reads when files they own need porting to this version."""
     width = max(map(len, found))
@@ -206,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     except NotAWorkTree as exc:
         print(f"post_update: {args.project}: not a git work tree: {exc}", file=sys.stderr)
         return 2
-    ports = ports_needed(project)
+    ports = {**missing_logic(project), **ports_needed(project)}
     if found:
         print(report_conflicts(project, args.version, found), file=sys.stderr)
     if ports:

@@ -179,3 +179,31 @@ def test_a_ported_owned_file_needs_nothing(
 
     assert main([str(project), "--version", "v0.4.0"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_logic_name_the_new_handler_calls_but_the_team_s_logic_lacks_is_a_port(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = project / "src" / "orders"
+    package.mkdir(parents=True)
+    (package / "handler.py").write_text(
+        "from orders import logic\n\nlogic.price_order(1)\nlogic.price_order_for(2)\n"
+    )
+    (package / "logic.py").write_text("def price_order(x: int) -> int:\n    return x\n")
+
+    assert main([str(project), "--version", "v0.4.0"]) == 1
+    err = capsys.readouterr().err
+    assert "src/orders/logic.py  does not define price_order_for," in err
+    assert "price_order," not in err  # defined names are not reported
+
+
+def test_a_team_logic_that_defines_every_called_name_needs_nothing(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = project / "src" / "orders"
+    package.mkdir(parents=True)
+    (package / "handler.py").write_text("from orders import logic\n\nlogic.NotTheCustomer\n")
+    (package / "logic.py").write_text("class NotTheCustomer(Exception):\n    pass\n")
+
+    assert main([str(project), "--version", "v0.4.0"]) == 0
+    assert capsys.readouterr().err == ""
