@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 import importlib.util
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,43 @@ CHANGES: dict[str, str] = {
     },
     # Issue 11, the stream triggers on boto3 and Powertools (kinesis, dynamodb-stream: their answer
     # sets and the pairwise rows that use them).
+    **{
+        f"{answers}:{difference}": reason
+        for answers in ("defaults", "custom", "limits", "pairwise-0[07]")
+        for difference, reason in {
+            "template.Resources.Function.Properties.RuntimeManagementConfig": (
+                "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change "
+                "only with a deploy that goes through the canary"
+            ),
+            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement.*"
+            ".Action": (
+                "IdempotencyRecords: Powertools' DynamoDBPersistenceLayer also calls UpdateItem "
+                "(it stores the result on the claimed record)"
+            ),
+            "template.Resources.RecordsFailedAlarm": (
+                "a rollback alarm on the new version's record failures: BatchProcessor reports "
+                "bad records instead of failing the invocation"
+            ),
+            "template.Resources.FunctionDeploymentGroup.Properties.AlarmConfiguration.Alarms": (
+                "RecordsFailedAlarm is one of the deployment's rollback alarms"
+            ),
+            "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
+            "README.md:[235]": (
+                "the adapters.py row states the shared botocore Config: connect and read "
+                "timeouts, standard-mode attempts"
+            ),
+            "README.md:10": "the adapters.py row: a long function timeout reads for 10 s at most",
+            "docs/runbook.md:## records-failed": "the runbook entry of RecordsFailedAlarm",
+            "docs/runbook.md:[1-6]0": (
+                "records-failed states the alarm's threshold and period; duration states "
+                "SDK_CONFIG's timeouts"
+            ),
+            "docs/runbook.md:[2-5]": (
+                "records-failed states a message's receives; duration states SDK_CONFIG's "
+                "timeouts and attempts"
+            ),
+        }.items()
+    },
     **{
         f"{answers}:{difference}": reason
         for answers in ("kinesis*", "dynamodb_stream*", "pairwise-0[1289]")
@@ -154,7 +192,16 @@ def baseline(
         destination = tmp_path_factory.mktemp(f"baseline-{name}") / "project"
         # An answer to a question the release does not ask yet (a new option) is left out, as
         # the release would refuse it: the baseline is what the project had before choosing it.
-        asked = yaml.safe_load((release_clone / "copier.yml").read_text())
+        # The clone's work tree is this branch: read the release's own questions from git.
+        asked = yaml.safe_load(
+            subprocess.run(
+                ["git", "show", f"{RELEASES[-1][1]}:copier.yml"],
+                cwd=release_clone,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         copier.run_copy(
             str(release_clone),
             str(destination),
