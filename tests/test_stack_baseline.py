@@ -29,111 +29,81 @@ from tests.releases import RELEASES, clone_with_release
 
 # Differences from the last release that are meant: a glob over the difference's path
 # ("<answer set>:<document>:<key>.<key>..."), mapped to why the stack or the text changed.
+# Issue 11 moved the function onto boto3 and Powertools; what every trigger shares, then what the
+# at-least-once and the batch triggers add.
+_STANDARD_RUNTIME = {
+    "template.Resources.Function.Properties.RuntimeManagementConfig": (
+        "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change only with "
+        "a deploy that goes through the canary"
+    ),
+    "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
+}
+_IDEMPOTENCY_UTILITY = {
+    "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement.*.Action": (
+        "IdempotencyRecords: Powertools' DynamoDBPersistenceLayer also calls UpdateItem (it "
+        "stores the result on the claimed record)"
+    ),
+    "README.md:[235]": (
+        "the adapters.py row states the shared botocore Config: connect and read timeouts, "
+        "standard-mode attempts"
+    ),
+}
+_BATCH_ROLLBACK = {
+    "template.Resources.RecordsFailedAlarm": (
+        "a rollback alarm on the new version's record failures: BatchProcessor reports bad "
+        "records instead of failing the invocation, so the errors alarm does not see a release "
+        "that fails every record"
+    ),
+    "template.Resources.FunctionDeploymentGroup.Properties.AlarmConfiguration.Alarms": (
+        "RecordsFailedAlarm is one of the deployment's rollback alarms"
+    ),
+    "README.md:10": "the adapters.py row: a long function timeout reads for 10 s at most",
+    "docs/runbook.md:## records-failed": "the runbook entry of RecordsFailedAlarm",
+    "docs/runbook.md:[1-6]0": (
+        "records-failed states the alarm's threshold and period; duration states SDK_CONFIG's "
+        "timeouts"
+    ),
+    "docs/runbook.md:[2-5]": (
+        "records-failed states a record's attempts; duration states SDK_CONFIG's timeouts and "
+        "attempts"
+    ),
+}
+
+
+def _for(answer_sets: tuple[str, ...], *reasons: dict[str, str]) -> dict[str, str]:
+    return {
+        f"{answers}:{difference}": reason
+        for answers in answer_sets
+        for table in reasons
+        for difference, reason in table.items()
+    }
+
+
 CHANGES: dict[str, str] = {
-    # Issue 11, the asynchronously invoked triggers on boto3 and Powertools (sns, s3, eventbridge,
-    # schedule: their answer sets and the pairwise rows that use them).
-    **{
-        f"{answers}:{difference}": reason
-        for answers in ("sns", "s3", "eventbridge", "schedule", "pairwise-0[3-6]")
-        for difference, reason in {
-            "template.Resources.Function.Properties.RuntimeManagementConfig": (
-                "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change "
-                "only with a deploy that goes through the canary"
-            ),
-            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement.*"
-            ".Action": (
-                "IdempotencyRecords: Powertools' DynamoDBPersistenceLayer also calls UpdateItem "
-                "(it stores the result on the claimed record)"
-            ),
-            "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
-            "README.md:[235]": (
-                "the adapters.py row states the shared botocore Config: connect and read "
-                "timeouts, standard-mode attempts"
-            ),
-            "docs/runbook.md:5": "the duration entry states SDK_CONFIG's read timeout",
-        }.items()
-    },
-    # Issue 11, the stream triggers on boto3 and Powertools (kinesis, dynamodb-stream: their answer
-    # sets and the pairwise rows that use them).
-    **{
-        f"{answers}:{difference}": reason
-        for answers in ("defaults", "custom", "limits", "pairwise-0[07]")
-        for difference, reason in {
-            "template.Resources.Function.Properties.RuntimeManagementConfig": (
-                "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change "
-                "only with a deploy that goes through the canary"
-            ),
-            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement.*"
-            ".Action": (
-                "IdempotencyRecords: Powertools' DynamoDBPersistenceLayer also calls UpdateItem "
-                "(it stores the result on the claimed record)"
-            ),
-            "template.Resources.RecordsFailedAlarm": (
-                "a rollback alarm on the new version's record failures: BatchProcessor reports "
-                "bad records instead of failing the invocation"
-            ),
-            "template.Resources.FunctionDeploymentGroup.Properties.AlarmConfiguration.Alarms": (
-                "RecordsFailedAlarm is one of the deployment's rollback alarms"
-            ),
-            "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
-            "README.md:[235]": (
-                "the adapters.py row states the shared botocore Config: connect and read "
-                "timeouts, standard-mode attempts"
-            ),
-            "README.md:10": "the adapters.py row: a long function timeout reads for 10 s at most",
-            "docs/runbook.md:## records-failed": "the runbook entry of RecordsFailedAlarm",
-            "docs/runbook.md:[1-6]0": (
-                "records-failed states the alarm's threshold and period; duration states "
-                "SDK_CONFIG's timeouts"
-            ),
-            "docs/runbook.md:[2-5]": (
-                "records-failed states a message's receives; duration states SDK_CONFIG's "
-                "timeouts and attempts"
-            ),
-        }.items()
-    },
-    **{
-        f"{answers}:{difference}": reason
-        for answers in ("kinesis*", "dynamodb_stream*", "pairwise-0[1289]")
-        for difference, reason in {
-            "template.Resources.Function.Properties.RuntimeManagementConfig": (
-                "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change "
-                "only with a deploy that goes through the canary"
-            ),
-            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement.*"
-            ".Action": (
-                "IdempotencyRecords: Powertools' DynamoDBPersistenceLayer also calls UpdateItem "
-                "(it stores the result on the claimed record)"
-            ),
-            "template.Resources.RecordsFailedAlarm": (
-                "a rollback alarm on the new version's record failures: the handler reports bad "
-                "records instead of failing the invocation, so the errors alarm does not see a "
-                "release that fails every record"
-            ),
-            "template.Resources.FunctionDeploymentGroup.Properties.AlarmConfiguration.Alarms": (
-                "RecordsFailedAlarm is one of the deployment's rollback alarms"
-            ),
+    **_for(
+        ("sns", "s3", "eventbridge", "schedule", "pairwise-0[3-6]"),
+        _STANDARD_RUNTIME,
+        _IDEMPOTENCY_UTILITY,
+        {"docs/runbook.md:5": "the duration entry states SDK_CONFIG's read timeout"},
+    ),
+    **_for(
+        ("defaults", "custom", "limits", "pairwise-0[07]"),
+        _STANDARD_RUNTIME,
+        _IDEMPOTENCY_UTILITY,
+        _BATCH_ROLLBACK,
+    ),
+    **_for(
+        ("kinesis*", "dynamodb_stream*", "pairwise-0[1289]"),
+        _STANDARD_RUNTIME,
+        _IDEMPOTENCY_UTILITY,
+        _BATCH_ROLLBACK,
+        {
             "template.Outputs.Source*Name.Description": (
                 "states the per-key order the handler keeps: after a failed record, the later "
                 "records of its key wait for its retry"
-            ),
-            "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
-            "README.md:[235]": (
-                "the adapters.py row states the shared botocore Config: connect and read "
-                "timeouts, standard-mode attempts"
-            ),
-            "README.md:10": "the adapters.py row: a long function timeout reads for 10 s at most",
-            "docs/runbook.md:## records-failed": "the runbook entry of RecordsFailedAlarm",
-            "docs/runbook.md:[16]0": (
-                "records-failed states the alarm's threshold (10 failures, twice a poison "
-                "record's 5 attempts) and period (60 s); duration states SDK_CONFIG's timeouts"
-            ),
-            "docs/runbook.md:5": (
-                "records-failed states the 5 attempts of a record; duration states SDK_CONFIG's "
-                "read timeout"
-            ),
-        }.items()
-    },
+            )
+        },
+    ),
     # Issue 11, the API triggers on Powertools' Event Handler (http-api, rest-api, function-url).
     **{
         f"{answers}:{difference}": reason
@@ -146,11 +116,7 @@ CHANGES: dict[str, str] = {
             "function-url-public",
         )
         for difference, reason in {
-            "template.Resources.Function.Properties.RuntimeManagementConfig": (
-                "UpdateRuntimeOn: FunctionUpdate, so the runtime and the boto3 inside it change "
-                "only with a deploy that goes through the canary"
-            ),
-            "README.md:1.1": "connection.py (its HTTP/1.1 client) is gone: boto3 instead",
+            **_STANDARD_RUNTIME,
             "README.md:[123]": (
                 "the adapters.py row states the shared botocore Config: connect and read "
                 "timeouts, standard-mode attempts"
