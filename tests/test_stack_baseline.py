@@ -26,6 +26,7 @@ import yaml
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import answer_set_params
 from tests.releases import RELEASES, clone_with_release
+from tests.test_trigger_api import API_SETS
 
 # Differences from the last release that are meant: a glob over the difference's path
 # ("<answer set>:<document>:<key>.<key>..."), mapped to why the stack or the text changed.
@@ -107,14 +108,7 @@ CHANGES: dict[str, str] = {
     # Issue 11, the API triggers on Powertools' Event Handler (http-api, rest-api, function-url).
     **{
         f"{answers}:{difference}": reason
-        for answers in (
-            "http-api",
-            "http-api-jwt",
-            "http-api-cors",
-            "rest-api",
-            "function-url",
-            "function-url-public",
-        )
+        for answers in API_SETS
         for difference, reason in {
             **_STANDARD_RUNTIME,
             "README.md:[123]": (
