@@ -25,6 +25,7 @@ CONTEXT: dict[str, dict[str, str]] = {
     "api_auth": {"trigger": "http-api"},
     "jwt_issuer": {"trigger": "http-api", "api_auth": "jwt"},
     "jwt_audience": {"trigger": "http-api", "api_auth": "jwt"},
+    "api_cors_origins": {"trigger": "http-api"},
 }
 
 

@@ -24,6 +24,7 @@ VALID: dict[str, str] = {
     "schedule_timezone": "Europe/Berlin",
     "jwt_issuer": "https://issuer.example.com",
     "jwt_audience": "orders-web",
+    "api_cors_origins": "https://app.example.com, http://localhost:3000",
     "memory_size": "512",
     "timeout": "30",
     "reserved_concurrency": "10",
