@@ -109,6 +109,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "log_retention_days": 90,
         "vpc_enabled": True,
         "alarm_email": "oncall@example.com",
+        # A latency-sensitive API is where SnapStart pays (the matrix covers the other triggers).
+        "snapstart": True,
     },
     "function-url": {
         "trigger": "function-url",

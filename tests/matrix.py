@@ -1,7 +1,7 @@
 """A pairwise (all-pairs) covering set over the runtime options, built greedily and
 deterministically: every pair of values of any two options appears in at least one answer set.
 
-Crossing every option fully would take 2*3*2*2*2*3*2 = 288 renders; all pairs take about ten.
+Crossing every option fully would take 2*3*2*2*2*3*2*2 = 576 renders; all pairs take about ten.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ OPTIONS: dict[str, list[Any]] = {
     "powertools_source": ["package", "layer"],
     "deployment_strategy": ["canary", "linear", "all-at-once"],
     "idempotency": [True, False],
+    "snapstart": [False, True],
 }
 
 # Idempotency is asked of the at-least-once triggers only, so the matrix rows use those; the API

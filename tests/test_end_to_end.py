@@ -57,7 +57,27 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     assert (layer / "pydantic_core").is_dir()
     assert not (layer / "boto3").exists()
     assert not (layer / "botocore").exists()
+    assert_layer_ships_bytecode(layer, cache_tag="cpython-313")
+    # Wheels for the function's platform (arm64 by default), not the build machine's.
+    [extension] = (layer / "pydantic_core").glob("_pydantic_core.*.so")
+    assert "aarch64-linux-gnu" in extension.name
 
     invoked = make("invoke", "EVENT=events/sqs_poison.json")
     assert invoked.count('"itemIdentifier"') == 1
     assert '"itemIdentifier": "c80e8021-a70a-42c7-a470-796e1186f753"' in invoked
+
+
+def assert_layer_ships_bytecode(layer: Path, cache_tag: str) -> None:
+    """Every module of the built layer has its .pyc for the runtime's interpreter (`cache_tag`),
+    hash-based and unchecked (PEP 552 flags 0b01: valid whatever the file times after packaging),
+    naming its source where Lambda mounts the layer (/opt/python)."""
+    sources = sorted(layer.rglob("*.py"))
+    assert len(sources) > 100, "the layer holds Powertools and pydantic"
+    for source in sources:
+        compiled = source.parent / "__pycache__" / f"{source.stem}.{cache_tag}.pyc"
+        assert compiled.is_file(), f"no bytecode for {source.relative_to(layer)}"
+        data = compiled.read_bytes()
+        assert int.from_bytes(data[4:8], "little") == 0b01, compiled
+        # The code object's file name, marshalled as text (read without unmarshalling, which
+        # only the runtime's own interpreter version could do).
+        assert f"/opt/python/{source.relative_to(layer)}".encode() in data, compiled

@@ -122,6 +122,27 @@ CHANGES: dict[str, str] = {
             ),
         }.items()
     },
+    # Issue 12: the layer built by its own Makefile (wheels for the runtime's platform, then
+    # bytecode), and SnapStart where an answer set chooses it.
+    "*:template.Resources.DependencyLayer*.Metadata.BuildMethod": (
+        "layer/Makefile builds the layer: the locked wheels for the runtime's platform, then "
+        "hash-based bytecode, which SAM's python builder does not write"
+    ),
+    **_for(
+        tuple(answers for answers, chosen in ANSWER_SETS.items() if chosen.get("snapstart")),
+        {
+            "template.Resources.Function.Properties.SnapStart": (
+                "the answer set chooses snapstart: SnapStart on published versions"
+            ),
+            "template.Resources.FunctionVersion*": (
+                "SnapStart changes what runs, so SAM publishes a new version (its version hash "
+                "covers the function's properties)"
+            ),
+            "template.Resources.FunctionAliaslive.Properties.FunctionVersion.*": (
+                "the live alias points at the new version"
+            ),
+        },
+    ),
     "http-api-jwt:README.md:403": (
         "the token's subject is the customer: an order of another customer is answered 403"
     ),

@@ -60,6 +60,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("api_cors_origins", "*, https://app.example.com", "empty, *, or"),
     ("idempotency", "maybe", "yes or no"),
     ("vpc_enabled", "nope", "yes or no"),
+    ("snapstart", "perhaps", "yes or no"),
 ]
 
 # The trigger each trigger-specific question needs in order to be asked.
@@ -138,4 +139,13 @@ def test_cors_is_refused_where_iam_would_refuse_the_browser_s_unsigned_preflight
         render(destination, answers)
     assert "preflight request is never signed" in str(rejected.value)
     assert "api_auth=none" in str(rejected.value)
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize("region", ["ap-east-2", "ap-southeast-6"])
+def test_snapstart_is_refused_in_the_regions_aws_offers_it_not(region: str, tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=rf"'snapstart'.*not offered in {region}") as rejected:
+        render(destination, {"aws_region": region, "snapstart": True})
+    assert "choose another aws_region" in str(rejected.value)
     assert not destination.exists()
