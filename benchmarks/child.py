@@ -1,20 +1,33 @@
 """The measured process: runs inside the Lambda-like runtime venv with only the function's code on
 sys.path, so it may import nothing but the standard library until it imports the handler.
 
-    python -P child.py cold <module.function> <event.json> <expect> <result.json>
-    python -P child.py warm <module.function> <event.json> <expect> <result.json> <calls> <batch>
+    python -P child.py cold    <module.function> <event.json> <expect> <result.json>
+    python -P child.py restore <module.function> <event.json> <expect> <result.json>
+    python -P child.py warm    <module.function> <event.json> <expect> <result.json> <calls> <batch>
 
 `expect` is how success looks for the trigger: `batch` (no failed records), `api` (status 200) or
 `event` (returns without raising). The result file gets JSON: timings, or {"error": ...}; the exit
 status is 0 only when every invocation succeeded.
+
+Timestamps named `*_at` are `time.monotonic()` seconds: CLOCK_MONOTONIC is one clock for every
+process on Linux, so the parent subtracts its own spawn timestamp from them.
 """
 
 # Only what the Lambda runtime's own bootstrap imports anyway, so the `bare` floor stays a floor.
-import importlib
-import json
-import os
-import sys
 import time
+
+STARTED_AT = time.monotonic()  # before anything else this file imports
+
+import gc  # noqa: E402 - after the start timestamp on purpose; built in, nothing to load
+import importlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+# Written to stderr just before the handler's import, so that a `-X importtime` run can leave out
+# the interpreter's and this file's own imports (see importcost.py).
+IMPORT_MARK = "bench: handler import starts"
+WARM_UP_CALLS = 5
 
 
 class FakeContext:
@@ -44,6 +57,29 @@ class Handler:
     def __call__(self, event: object, context: FakeContext, /) -> object: ...
 
 
+class GcClock:
+    """Time spent in garbage collection while registered in gc.callbacks: a collection runs when
+    allocations pass the collector's thresholds, inside whatever code allocated last."""
+
+    def __init__(self) -> None:
+        self.started = 0.0
+        self.seconds = 0.0
+        self.collections = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.started = time.monotonic()
+        else:
+            self.seconds += time.monotonic() - self.started
+            self.collections += 1
+
+
+class Hook:
+    """A callable the function registered with snapshot_restore_py, for the type checker."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object: ...
+
+
 class HandlerFailed(Exception):
     pass
 
@@ -53,6 +89,14 @@ def check(expect: str, response: object) -> None:
         raise HandlerFailed(f"a batch response with failed records: {response!r:.2000}")
     if expect == "api" and not (isinstance(response, dict) and response.get("statusCode") == 200):
         raise HandlerFailed(f"an API response other than 200: {response!r:.2000}")
+
+
+def run_hooks(registry: list[tuple[Hook, tuple[object, ...], dict[str, object]]]) -> int:
+    """Calls each registered (func, args, kwargs) in registration order, as the runtime does;
+    returns how many ran."""
+    for func, args, kwargs in registry:
+        func(*args, **kwargs)
+    return len(registry)
 
 
 class Job:
@@ -65,7 +109,11 @@ class Job:
 
     def load(self) -> Handler:
         module_name, _, function_name = self.entry.rpartition(".")
-        handler: Handler = getattr(importlib.import_module(module_name), function_name)
+        print(IMPORT_MARK, file=sys.stderr, flush=True)
+        # __import__ goes through the C import machinery, which `-X importtime` reports, where
+        # importlib.import_module would leave the handler's own module out of the report.
+        __import__(module_name)
+        handler: Handler = getattr(sys.modules[module_name], function_name)
         return handler
 
     def arguments(self) -> tuple[object, FakeContext]:
@@ -73,15 +121,45 @@ class Job:
         return json.loads(self.event_text), FakeContext()
 
     def cold(self) -> dict[str, object]:
-        # Interpreter start and exit are the rest of the wall time the parent measures.
-        before_import = time.perf_counter()
+        """The init phase and the first invocation; the parent adds the time before STARTED_AT."""
+        clock = GcClock()
+        gc.callbacks.append(clock)
+        before_import = time.monotonic()
         handler = self.load()
-        imported = time.perf_counter()
-        check(self.expect, handler(*self.arguments()))
-        served = time.perf_counter()
+        imported = time.monotonic()
+        response = handler(*self.arguments())
+        responded_at = time.monotonic()  # the first response exists: the cold start is over
+        gc.callbacks.remove(clock)
+        check(self.expect, response)
         return {
+            "started_at": STARTED_AT,
+            "responded_at": responded_at,
             "import_s": imported - before_import,
-            "first_invoke_s": served - imported,
+            "first_invoke_s": responded_at - imported,
+            "gc_s": clock.seconds,
+            "gc_collections": clock.collections,
+        }
+
+    def restore(self) -> dict[str, object]:
+        """SnapStart's part after the snapshot: init and the before-snapshot hooks run untimed
+        (they happen before the snapshot is taken), then the after-restore hooks and the first
+        invocation are timed. Restoring the memory snapshot itself cannot be emulated here."""
+        handler = self.load()
+        # The runtime's own registry (runtime-provided, like boto3), which the handler filled.
+        registry = importlib.import_module("snapshot_restore_py")
+        before = run_hooks(registry.get_before_snapshot())
+        restored_at = time.monotonic()
+        after = run_hooks(registry.get_after_restore())
+        hooks_done = time.monotonic()
+        response = handler(*self.arguments())
+        responded_at = time.monotonic()
+        check(self.expect, response)
+        return {
+            "before_snapshot_hooks": before,
+            "after_restore_hooks": after,
+            "after_snapshot_s": responded_at - restored_at,
+            "after_restore_hooks_s": hooks_done - restored_at,
+            "first_invoke_s": responded_at - hooks_done,
         }
 
     def warm(self, calls: int, batch: int) -> dict[str, object]:
@@ -93,7 +171,7 @@ class Job:
             self.event_text = json.dumps(event)
         handler = self.load()
         # Warm-up: the first calls build clients, read config and fill caches.
-        for _ in range(5):
+        for _ in range(WARM_UP_CALLS):
             check(self.expect, handler(*self.arguments()))
         batch_means_us: list[float] = []
         batch_cpu_us: list[float] = []
@@ -115,6 +193,7 @@ class Job:
         return {
             "calls": calls,
             "batch": batch,
+            "invocations": calls + WARM_UP_CALLS,
             "batch_means_us": batch_means_us,
             "batch_cpu_us": batch_cpu_us,
         }
@@ -127,7 +206,12 @@ def main() -> int:
     result: dict[str, object]
     status = 0
     try:
-        result = job.cold() if mode == "cold" else job.warm(int(sys.argv[6]), int(sys.argv[7]))
+        if mode == "cold":
+            result = job.cold()
+        elif mode == "restore":
+            result = job.restore()
+        else:
+            result = job.warm(int(sys.argv[6]), int(sys.argv[7]))
     except Exception as error:  # any failure is reported, never timed
         import traceback  # noqa: PLC0415 - only a failed run needs it
 

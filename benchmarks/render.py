@@ -50,12 +50,23 @@ class Project:
         return self.path / "events" / f"{self.trigger}.json"
 
 
+def questions(repo: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load((repo / "copier.yml").read_text())
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{repo}/copier.yml holds no questions")
+    return loaded
+
+
 def triggers(repo: Path) -> list[str]:
     """The trigger choices copier.yml offers, in its order: a new trigger is measured unasked."""
-    questions = yaml.safe_load((repo / "copier.yml").read_text())
-    choices = questions["trigger"]["choices"]
+    choices = questions(repo)["trigger"]["choices"]
     values = choices.values() if isinstance(choices, dict) else choices
     return [str(value) for value in values]
+
+
+def offers(repo: Path, question: str) -> bool:
+    """Whether copier.yml asks `question` (a key not starting with `_`, so not a setting)."""
+    return not question.startswith("_") and question in questions(repo)
 
 
 def read_answers(path: Path) -> dict[str, Any]:
@@ -65,9 +76,10 @@ def read_answers(path: Path) -> dict[str, Any]:
     return answers
 
 
-def render(repo: Path, destination: Path, trigger: str | None) -> Project:
-    """A project with copier's defaults (for `trigger` when given), from the repo's HEAD, not
-    its latest tag."""
+def render(repo: Path, destination: Path, data: dict[str, Any] | None = None) -> Project:
+    """A project with copier's defaults but for `data` (question -> answer), from the repo's
+    HEAD (plus uncommitted changes, as copier renders a dirty work tree), not its latest tag.
+    Raises what copier raises for an answer it refuses."""
     import copier  # noqa: PLC0415 - only the orchestrator renders; tests of pure parts skip it
 
     if destination.exists():
@@ -76,7 +88,7 @@ def render(repo: Path, destination: Path, trigger: str | None) -> Project:
         copier.run_copy(
             src_path=str(repo),
             dst_path=destination,
-            data={"trigger": trigger} if trigger else {},
+            data=dict(data or {}),
             defaults=True,
             unsafe=True,
             vcs_ref="HEAD",

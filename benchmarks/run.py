@@ -20,8 +20,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import coldstart, package, projecttest, render, report, runtime, warm
-from .targets import BASELINE_NAMES, BASELINES, baseline_target, trigger_target, unused_udp_port
+from . import coldstart, importcost, package, projects, projecttest, render, report, runtime, warm
+from .projects import Renders
+from .targets import (
+    BASELINE_NAMES,
+    Target,
+    baseline_target,
+    run_child,
+    trigger_target,
+    unused_udp_port,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -31,6 +39,7 @@ REPO = HERE.parent
 class Mode:
     name: str
     cold_runs: int
+    import_runs: int
     warm_calls: int
     warm_batch: int
     render_runs: int
@@ -38,9 +47,23 @@ class Mode:
 
 
 FULL = Mode(
-    "full", cold_runs=10, warm_calls=2000, warm_batch=100, render_runs=10, project_test=True
+    "full",
+    cold_runs=10,
+    import_runs=5,
+    warm_calls=2000,
+    warm_batch=100,
+    render_runs=10,
+    project_test=True,
 )
-QUICK = Mode("quick", cold_runs=2, warm_calls=50, warm_batch=10, render_runs=2, project_test=False)
+QUICK = Mode(
+    "quick",
+    cold_runs=1,
+    import_runs=1,
+    warm_calls=50,
+    warm_batch=10,
+    render_runs=2,
+    project_test=False,
+)
 
 
 def say(message: str) -> None:
@@ -103,94 +126,148 @@ class StubServer:
         self.process.wait(timeout=10)
 
 
-def measure(mode: Mode, repo: Path, workdir: Path, uv: Path, copier_cli: Path) -> dict[str, Any]:
-    names = render.triggers(repo)
-    projects: dict[str, render.Project] = {}
-    for trigger in names:
-        say(f"render {trigger}")
-        projects[trigger] = render.render(repo, workdir / "projects" / trigger, trigger)
-    sqs = projects["sqs"]
+def import_costs(python: Path, targets: list[Target], runs: int) -> dict[str, Any]:
+    """`runs` `-X importtime` cold runs per target, summed by package group (importcost.py);
+    targets take turns, run after run."""
+    reports: dict[str, list[list[importcost.ImportLine]]] = {target.name: [] for target in targets}
+    for index in range(runs):
+        say(f"import cost: round {index + 1}/{runs}")
+        for target in targets:
+            run = run_child(python, target, "cold", flags=("-X", "importtime"))
+            reports[target.name].append(importcost.parse(run.stderr))
+    return {
+        target.name: importcost.summarize(reports[target.name], {target.entry.split(".", 1)[0]})
+        for target in targets
+    }
 
-    say("runtime venv")
-    requirements = runtime.runtime_requirements(
-        [project.path / "pyproject.toml" for project in projects.values()],
-        BASELINES / "requirements.txt",
-    )
-    python = runtime.build_runtime(
-        uv, runtime.find_python(sqs.python_version), workdir / "runtime", requirements
-    )
-    runtime_python = subprocess.run(
-        [str(python), "-c", "import platform; print(platform.python_version())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    frozen = subprocess.run(
-        [str(uv), "pip", "freeze", "--python", str(python)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
 
+def measure_snapstart(
+    mode: Mode, restored: list[Target], baselines: list[Target], python: Path, cold: dict[str, Any]
+) -> dict[str, Any]:
+    """The part after the snapshot of every SnapStart render, and of the baselines (no hooks:
+    their first event after init), against the baselines' cold starts in `cold`."""
+    say(f"snapstart: {len(restored) + len(baselines)} handlers x {mode.cold_runs} runs")
+    runs = coldstart.measure_restore(python, [*restored, *baselines], mode.cold_runs, say)
+    cold_medians = {name: cold[name]["median"] for name in BASELINE_NAMES}
+    return {
+        "offered": True,
+        "handlers": report.snapstart_figures(runs, cold_medians, BASELINE_NAMES),
+    }
+
+
+def measure_warm(
+    mode: Mode,
+    targets: list[Target],
+    idempotency: dict[str, bool | None],
+    python: Path,
+    endpoint: str,
+) -> dict[str, Any]:
+    say(f"warm: {len(targets)} handlers x {mode.warm_calls} calls")
+    figures = warm.measure(
+        python, targets, mode.warm_calls, mode.warm_batch, endpoint_url=endpoint, progress=say
+    )
+    return {
+        "warm": report.warm_figures(figures.cpu_us, idempotency, figures.aws_calls, BASELINE_NAMES),
+        "warm_wall": report.compare(figures.wall_us, BASELINE_NAMES, {}),
+    }
+
+
+def measure_handlers(
+    mode: Mode, renders: Renders, runtimes: runtime.Runtimes, workdir: Path
+) -> dict[str, Any]:
+    """Cold start (both venvs), import cost, SnapStart's part after the snapshot and warm
+    overhead, every handler beside the baselines, against one AWS stub."""
     with StubServer() as endpoint:
         xray_port = unused_udp_port()
-        targets = [trigger_target(projects[name], endpoint, xray_port) for name in names]
-        targets += [
+
+        def target(project: render.Project, name: str | None = None) -> Target:
+            return trigger_target(project, endpoint, xray_port, name)
+
+        sqs = renders.default["sqs"]
+        baselines = [
             baseline_target(name, sqs, workdir, endpoint, xray_port) for name in BASELINE_NAMES
         ]
-        say(f"cold start: {len(targets)} handlers x {mode.cold_runs} runs")
-        cold = coldstart.measure(python, targets, mode.cold_runs, say)
-        say(f"warm: {len(targets)} handlers x {mode.warm_calls} calls")
-        warm_cpu, warm_wall = warm.measure(python, targets, mode.warm_calls, mode.warm_batch, say)
+        defaults = {name: target(project) for name, project in renders.default.items()}
+        handlers = [*defaults.values(), *baselines]
+        pythons = {"bytecode": runtimes.bytecode, "no_bytecode": runtimes.no_bytecode}
+        say(f"cold start: {len(handlers)} handlers x {len(pythons)} venvs x {mode.cold_runs} runs")
+        samples = coldstart.measure(pythons, handlers, mode.cold_runs, say)
+        cold = report.cold_figures(samples, BASELINE_NAMES)
+        costs = import_costs(runtimes.bytecode, [defaults["sqs"], *baselines], mode.import_runs)
+        snapstart: dict[str, Any] = {
+            "offered": False,
+            "note": "copier.yml has no `snapstart` question at this commit",
+        }
+        if renders.snapstart is not None:
+            restored = [target(project) for project in renders.snapstart.values()]
+            snapstart = measure_snapstart(mode, restored, baselines, runtimes.bytecode, cold)
+        idempotency = {
+            name: project.answers.get("idempotency") for name, project in renders.default.items()
+        }
+        variants = []
+        for name, project in renders.idempotency_off.items():
+            variants.append(target(project, name + report.IDEMPOTENCY_OFF))
+            idempotency[name + report.IDEMPOTENCY_OFF] = False
+        warm_targets = [*defaults.values(), *variants, *baselines]
+        warm_figures = measure_warm(mode, warm_targets, idempotency, runtimes.bytecode, endpoint)
+    return {"cold_start": cold, "snapstart": snapstart, "import_cost": costs, **warm_figures}
 
+
+def measure_packages(renders: Renders, uv: Path, workdir: Path) -> dict[str, Any]:
     packaged: dict[str, Any] = {}
-    for name in names:
+    for name, project in renders.default.items():
         say(f"package {name}")
-        function_bytes = package.function_zip(projects[name], workdir / "artefacts")
-        layer = package.build_layer(projects[name], uv, workdir / "artefacts")
+        function_bytes = package.function_zip(project, workdir / "artefacts")
+        python = runtime.find_python(project.python_version)
+        layer = package.build_layer(project, uv, python, workdir / "artefacts")
+        largest = package.compressed_sizes(workdir / "artefacts" / f"{name}-function.zip")
         packaged[name] = {
             "function_zip_bytes": function_bytes,
             "function_met": function_bytes < report.FUNCTION_ZIP_LIMIT,
+            "function_largest": dict(list(largest.items())[:5]),
             "layer_zip_bytes": layer.zip_bytes,
+            "layer_zip_bytes_no_bytecode": layer.zip_bytes_no_bytecode,
+            "layer_built_by": layer.built_by,
+            "layer_bytecode_files": layer.bytecode_files,
             "layer_met": layer.zip_bytes < report.LAYER_ZIP_LIMIT,
             "botocore_in_layer": "botocore" in layer.packages,
             "layer_packages": layer.packages,
+            "layer_package_bytes": layer.package_bytes,
             "layer_requirements": layer.requirements,
         }
+    return packaged
 
+
+def measure_render(mode: Mode, repo: Path, copier_cli: Path, workdir: Path) -> dict[str, Any]:
     say(f"render time: {mode.render_runs} runs")
-    render_samples = render.time_render(repo, copier_cli, mode.render_runs, workdir / "scratch")
-    render_figures: dict[str, Any] = {
-        "copier_copy": {
-            "samples": render_samples["copier_copy"],
-            **report.summarize(render_samples["copier_copy"]),
-        },
-        "copier_version": {
-            "samples": render_samples["copier_version"],
-            **report.summarize(render_samples["copier_version"]),
-        },
+    samples = render.time_render(repo, copier_cli, mode.render_runs, workdir / "scratch")
+    figures: dict[str, Any] = {
+        command: {"samples": values, **report.summarize(values)}
+        for command, values in samples.items()
     }
-    render_figures["ratio"] = report.ratio(
-        render_figures["copier_copy"]["median"], render_figures["copier_version"]["median"]
+    figures["ratio"] = report.ratio(
+        figures["copier_copy"]["median"], figures["copier_version"]["median"]
     )
-    render_figures["target"] = report.RENDER_RATIO_TARGET
-    render_figures["met"] = render_figures["ratio"] <= report.RENDER_RATIO_TARGET
+    return figures
+
+
+def measure(mode: Mode, repo: Path, workdir: Path, uv: Path, copier_cli: Path) -> dict[str, Any]:
+    names = render.triggers(repo)
+    renders = projects.render_all(repo, workdir, names, say)
+    say("runtime venvs (bytecode, no bytecode)")
+    runtimes, runtime_meta = projects.build_runtimes(renders, uv, workdir)
+    handlers = measure_handlers(mode, renders, runtimes, workdir)
+    packaged = measure_packages(renders, uv, workdir)
+    render_figures = measure_render(mode, repo, copier_cli, workdir)
 
     project_test: dict[str, Any]
     if mode.project_test:
         say("default project: make install, make test")
-        default = render.render(repo, workdir / "default-project", None)
+        default = render.render(repo, workdir / "default-project")
         project_test = projecttest.time_make_test(default.path, uv)
     else:
         project_test = {"skipped": "quick mode does not run the default project's make test"}
 
-    cold_figures = report.compare(
-        {name: entry["wall_s"] for name, entry in cold.items()},
-        BASELINE_NAMES,
-        report.COLD_RATIO_TARGET,
-    )
-    for name, entry in cold_figures.items():
-        entry["child_splits_s"] = cold[name]["splits"]
     copier_version = subprocess.run(
         [str(copier_cli), "--version"], capture_output=True, text=True, check=True
     ).stdout.strip()
@@ -201,11 +278,11 @@ def measure(mode: Mode, repo: Path, workdir: Path, uv: Path, copier_cli: Path) -
             "cores": os.cpu_count(),
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(),
-            "runtime_python": runtime_python,
-            "runtime_packages": frozen,
+            **runtime_meta,
             "mode": mode.name,
             "runs": {
                 "cold_start": mode.cold_runs,
+                "import_cost": mode.import_runs,
                 "warm_calls": mode.warm_calls,
                 "warm_batch": mode.warm_batch,
                 "render": mode.render_runs,
@@ -215,9 +292,11 @@ def measure(mode: Mode, repo: Path, workdir: Path, uv: Path, copier_cli: Path) -
         },
         "triggers": names,
         "baselines": list(BASELINE_NAMES),
-        "cold_start": cold_figures,
-        "warm": report.compare(warm_cpu, BASELINE_NAMES, report.WARM_RATIO_TARGET),
-        "warm_wall": report.compare(warm_wall, BASELINE_NAMES, report.WARM_RATIO_TARGET),
+        "variants": {
+            "idempotency_off": list(renders.idempotency_off),
+            "snapstart": list(renders.snapstart or {}),
+        },
+        **handlers,
         "package": packaged,
         "render": render_figures,
         "project_test": project_test,

@@ -5,6 +5,10 @@ every answer is canned and immediate. Anything the stub was not taught answers 4
 name: a handler that starts calling a new API fails its success check loudly instead of being timed
 on an error path. Run as a script it serves until killed and prints its port on the first line.
 
+It counts the calls it receives, by name (`DynamoDB_20120810.PutItem`, `S3.GetObject`): a GET of
+CALLS_PATH returns the counts as JSON and starts them again from zero, so the harness can say how
+many AWS calls an invocation makes.
+
 The HTTP/1.1 side is a few lines of asyncio rather than http.server: the stdlib server spends
 hundreds of microseconds per request parsing headers, which the warm figures would count as the
 handler's own overhead, once per AWS call.
@@ -36,6 +40,8 @@ JSON_10 = "application/x-amz-json-1.0"
 JSON_11 = "application/x-amz-json-1.1"
 LAST_MODIFIED = formatdate(1767225600, usegmt=True)
 REASONS = {100: "Continue", 200: "OK", 400: "Bad Request"}
+# No S3 GetObject has this path: bucket names hold no underscore.
+CALLS_PATH = "/__bench__/calls"
 
 Headers = list[tuple[str, str]]
 
@@ -122,6 +128,36 @@ def answer(
     return xml_error(f"{method} {path}")
 
 
+def call_name(method: str, path: str, headers: dict[str, str]) -> str:
+    """The name a request is counted under: its X-Amz-Target, `S3.GetObject`, or method and
+    path."""
+    target = headers.get("x-amz-target")
+    if method == "POST" and target:
+        return target
+    bucket, _, key = unquote(urlsplit(path).path).lstrip("/").partition("/")
+    if method == "GET" and bucket and key:
+        return "S3.GetObject"
+    return f"{method} {urlsplit(path).path}"
+
+
+class CallCounter:
+    """The calls answered since the counts were last taken."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def take(self) -> tuple[int, Headers, bytes]:
+        """The counts as a JSON response; counting starts again from zero."""
+        content, self.counts = json.dumps(self.counts).encode(), {}
+        return 200, [("Content-Type", "application/json")], content
+
+
+CALLS = CallCounter()
+
+
 def encode_response(status: int, headers: Headers, body: bytes) -> bytes:
     lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]
     lines += [f"{name}: {value}" for name, value in headers]
@@ -159,6 +195,10 @@ class StubProtocol(asyncio.Protocol):
             body = self.buffer[head_end + 4 : total]
             self.buffer = self.buffer[total:]
             self.continued = False
+            if method == "GET" and path == CALLS_PATH:
+                self.transport.write(encode_response(*CALLS.take()))
+                continue
+            CALLS.add(call_name(method, path, headers))
             self.transport.write(encode_response(*answer(method, path, headers, body)))
 
 

@@ -1,4 +1,5 @@
-"""The handlers under measurement (one per trigger, two baselines) and how a child runs one."""
+"""The handlers under measurement (one per rendered project, three baselines) and how a child
+runs one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,16 @@ from .render import Project
 
 CHILD = Path(__file__).with_name("child.py")
 BASELINES = Path(__file__).with_name("baselines")
-BASELINE_NAMES = ("bare", "typical")
+BASELINE_NAMES = ("bare", "standard", "typical")
+# Each baseline's own variables, beside the Powertools ones every baseline gets.
+BASELINE_VARIABLES: dict[str, dict[str, str]] = {
+    "bare": {},
+    "standard": {
+        "IDEMPOTENCY_TABLE_NAME": "standard-baseline-idempotency",
+        "CONFIG_PARAMETER_NAME": "/standard-baseline/config",
+    },
+    "typical": {"ORDERS_TABLE_NAME": "typical-baseline-orders"},
+}
 # How success looks for each trigger (see child.py); triggers not named here must not raise.
 EXPECT = {
     "sqs": "batch",
@@ -42,6 +53,20 @@ class Target:
     expect: str
     env: dict[str, str]
 
+    @property
+    def task_root(self) -> Path:
+        return Path(self.env["LAMBDA_TASK_ROOT"])
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    """One finished child: the parent's `time.monotonic()` just before the spawn, the child's
+    result JSON (its `*_at` fields are on the same clock) and its stderr."""
+
+    spawned_at: float
+    result: dict[str, Any]
+    stderr: str
+
 
 def unused_udp_port() -> int:
     """A loopback UDP port nobody listens on: X-Ray segments go there and are dropped, as they
@@ -52,7 +77,11 @@ def unused_udp_port() -> int:
     return port
 
 
-def trigger_target(project: Project, endpoint_url: str, xray_port: int) -> Target:
+def trigger_target(
+    project: Project, endpoint_url: str, xray_port: int, name: str | None = None
+) -> Target:
+    """The rendered project's function as Lambda would run it; `name` labels a variant render
+    (default: the trigger)."""
     stack = f"{project.slug}-dev"
     spec = read_function_spec(project.path, stack, project.region)
     env = lambda_environment(
@@ -65,7 +94,7 @@ def trigger_target(project: Project, endpoint_url: str, xray_port: int) -> Targe
         python_version=project.python_version,
     )
     return Target(
-        name=project.trigger,
+        name=name or project.trigger,
         kind="trigger",
         entry=spec.handler,
         event=project.event,
@@ -90,7 +119,7 @@ def baseline_target(
         variables={
             "POWERTOOLS_SERVICE_NAME": f"{name}-baseline",
             "POWERTOOLS_METRICS_NAMESPACE": "bench-baseline",
-            "ORDERS_TABLE_NAME": f"{name}-baseline-orders",
+            **BASELINE_VARIABLES[name],
         },
     )
     env = lambda_environment(
@@ -107,14 +136,22 @@ def baseline_target(
     )
 
 
-def run_child(python: Path, target: Target, mode: str, *extra: str) -> tuple[float, dict[str, Any]]:
-    """(wall seconds from spawn to exit, the child's result). stdout goes to /dev/null for every
-    handler alike, so log and metric lines cost a write but no terminal."""
+def run_child(
+    python: Path, target: Target, mode: str, *extra: str, flags: tuple[str, ...] = ()
+) -> ChildRun:
+    """Runs child.py once in `mode` (see its docstring; `flags` go to the interpreter, e.g.
+    `-X importtime`). stdout goes to /dev/null for every handler alike, so log and metric lines
+    cost a write but no terminal. Raises BenchError when the child fails or finds a response
+    that is not a success."""
+    # The task root is read-only on Lambda: the function's own modules are compiled on every
+    # cold start, and no run may leave .pyc files behind for the next one to find.
+    env = {**target.env, "PYTHONDONTWRITEBYTECODE": "1"}
     with tempfile.TemporaryDirectory() as scratch:
         result_path = Path(scratch) / "result.json"
         command = [
             str(python),
             "-P",  # nothing but PYTHONPATH (the task root) and the venv on sys.path
+            *flags,
             str(CHILD),
             mode,
             target.entry,
@@ -123,21 +160,32 @@ def run_child(python: Path, target: Target, mode: str, *extra: str) -> tuple[flo
             str(result_path),
             *extra,
         ]
-        start = time.perf_counter()
+        spawned_at = time.monotonic()
         completed = subprocess.run(
             command,
-            env=target.env,
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             check=False,
-            cwd=target.env["LAMBDA_TASK_ROOT"],
+            cwd=target.task_root,
         )
-        wall = time.perf_counter() - start
         result: dict[str, Any] = json.loads(result_path.read_text()) if result_path.exists() else {}
+    stderr = completed.stderr.decode(errors="replace")
     if completed.returncode != 0 or "error" in result:
-        detail = result.get("traceback") or completed.stderr.decode(errors="replace")[-4000:]
+        detail = result.get("traceback") or stderr[-4000:]
         raise BenchError(
             f"{target.name} ({mode}) failed with exit status {completed.returncode}: "
             f"{result.get('error', 'no result')}\n{detail}"
         )
-    return wall, result
+    return ChildRun(spawned_at=spawned_at, result=result, stderr=stderr)
+
+
+def remove_bytecode(root: Path) -> None:
+    """Deletes every __pycache__ under `root`: a task root ships none."""
+    for cache in sorted(root.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache)
+
+
+def bytecode_left(roots: Sequence[Path]) -> list[Path]:
+    """The __pycache__ directories under `roots`, which a measured run must not have written."""
+    return sorted(cache for root in roots for cache in root.rglob("__pycache__"))
