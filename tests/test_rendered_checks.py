@@ -50,6 +50,27 @@ def test_sam_translation_then_cfn_lint_has_no_findings(
     assert (rendered / "build" / "template.json").stat().st_size > 10_000
 
 
+# Resources CloudFormation adds to, never recreates under the same name: a retained one cannot
+# make a retried create fail.
+_APPEND_ONLY = {"AWS::Lambda::Version", "AWS::Lambda::LayerVersion"}
+
+
+def test_a_failed_first_create_leaves_nothing_that_blocks_its_retry(
+    translation: CompletedProcess[str], rendered: Path
+) -> None:
+    """What outlives the stack is kept on deletion but not after a failed create (a retried
+    create would otherwise fail on a name that "already exists"), and is kept on replacement."""
+    _ok(translation)
+    resources = json.loads((rendered / "build" / "template.json").read_text())["Resources"]
+    kept = {
+        logical_id: (resource.get("DeletionPolicy"), resource.get("UpdateReplacePolicy"))
+        for logical_id, resource in resources.items()
+        if resource["Type"] not in _APPEND_ONLY and "DeletionPolicy" in resource
+    }
+    assert {"FunctionLogGroup", "EncryptionKey"} <= set(kept)
+    assert set(kept.values()) == {("RetainExceptOnCreate", "Retain")}
+
+
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
     _ok(translation)
     result = run(

@@ -128,6 +128,14 @@ CHANGES: dict[str, str] = {
         "layer/Makefile builds the layer: the locked wheels for the runtime's platform, then "
         "hash-based bytecode, which SAM's python builder does not write"
     ),
+    # Issue 13: what outlives the stack is deleted when its first create fails.
+    "*:template.Resources.*.DeletionPolicy": (
+        "RetainExceptOnCreate instead of Retain: a failed first create leaves no name behind that "
+        "would make its retry fail"
+    ),
+    "*:docs/runbook.md:## deleting-the-stack": (
+        "the runbook says what deleting the stack keeps and takes"
+    ),
     **_for(
         tuple(answers for answers, chosen in ANSWER_SETS.items() if chosen.get("snapstart")),
         {

@@ -358,7 +358,7 @@ class TestRestApi:
         for logical_id in ("ApiGatewayLoggingRole", "ApiGatewayAccount"):
             resource = stack["Resources"][logical_id]
             assert resource["Condition"] == "SetsApiGatewayLoggingRole"
-            assert resource["DeletionPolicy"] == "Retain"
+            assert resource["DeletionPolicy"] == "RetainExceptOnCreate"
 
     def test_logging_role_writes_this_account_s_logs_without_wildcard_actions(
         self, rendered: Path

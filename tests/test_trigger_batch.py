@@ -312,7 +312,10 @@ class TestDynamoDBStream:
 
     def test_table_is_protected_as_the_system_of_record(self, rendered: Path) -> None:
         table = _resources(rendered)["SourceTable"]
-        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
         assert table["Properties"]["DeletionProtectionEnabled"] is True
         pitr = table["Properties"]["PointInTimeRecoverySpecification"]
         assert pitr == {"PointInTimeRecoveryEnabled": True}
