@@ -71,6 +71,23 @@ def test_a_failed_first_create_leaves_nothing_that_blocks_its_retry(
     assert set(kept.values()) == {("RetainExceptOnCreate", "Retain")}
 
 
+def test_every_service_may_invoke_the_function_only_from_its_own_source(
+    translation: CompletedProcess[str], rendered: Path
+) -> None:
+    """Each invoke permission of a service names the one resource it serves (SourceArn): by
+    account alone, any bucket, topic or API of the account could invoke the function. A function
+    URL's permission is scoped by its auth type instead."""
+    _ok(translation)
+    resources = json.loads((rendered / "build" / "template.json").read_text())["Resources"]
+    permissions = [
+        resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+    ]
+    for permission in permissions:
+        assert "SourceArn" in permission or "FunctionUrlAuthType" in permission, permission
+
+
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
     _ok(translation)
     result = run(

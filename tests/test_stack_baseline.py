@@ -133,6 +133,19 @@ CHANGES: dict[str, str] = {
         "RetainExceptOnCreate instead of Retain: a failed first create leaves no name behind that "
         "would make its retry fail"
     ),
+    **_for(
+        tuple(answers for answers, chosen in ANSWER_SETS.items() if chosen.get("trigger") == "s3"),
+        {
+            "template.Resources.FunctionOrderObjectCreatedPermission.Properties.SourceArn": (
+                "S3 may invoke the function for the stack's bucket only, not any bucket of the "
+                "account"
+            ),
+            "template.Resources.FunctionOrderObjectCreatedPermission.Metadata": (
+                "the permission is the template's own, not SAM's: it no longer carries a copy of "
+                "the function's checkov skips, which are function checks"
+            ),
+        },
+    ),
     "*:docs/runbook.md:## deleting-the-stack": (
         "the runbook says what deleting the stack keeps and takes"
     ),
