@@ -76,7 +76,8 @@ def test_every_service_may_invoke_the_function_only_from_its_own_source(
 ) -> None:
     """Each invoke permission of a service names the one resource it serves (SourceArn): by
     account alone, any bucket, topic or API of the account could invoke the function. A function
-    URL's permission is scoped by its auth type instead."""
+    URL's permissions are scoped to calls through the URL instead (its auth type, or
+    `InvokedViaFunctionUrl` on the InvokeFunction permission a URL also needs)."""
     _ok(translation)
     resources = json.loads((rendered / "build" / "template.json").read_text())["Resources"]
     permissions = [
@@ -85,7 +86,8 @@ def test_every_service_may_invoke_the_function_only_from_its_own_source(
         if resource["Type"] == "AWS::Lambda::Permission"
     ]
     for permission in permissions:
-        assert "SourceArn" in permission or "FunctionUrlAuthType" in permission, permission
+        scoped_by = {"SourceArn", "FunctionUrlAuthType", "InvokedViaFunctionUrl"} & set(permission)
+        assert scoped_by, permission
 
 
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
