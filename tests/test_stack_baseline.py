@@ -146,6 +146,22 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    # Issue 13: every change to what runs publishes a version.
+    "*:template.Resources.FunctionVersion*": (
+        "the version hash covers every property of the function and the dependency layer's "
+        "content (AutoPublishAliasAllProperties, PublishLambdaVersion), so SAM names the version "
+        "anew"
+    ),
+    "*:template.Resources.FunctionAliaslive.Properties.FunctionVersion.*": (
+        "the live alias points at the version under its new name"
+    ),
+    "*:template.Resources.DependencyLayer*": (
+        "PublishLambdaVersion enters SAM's hash of the layer, so the layer's logical ID changes "
+        "once (the same content, published again)"
+    ),
+    "*:template.Resources.Function.Properties.Layers.0.Ref": (
+        "the function refers to the layer under its new logical ID"
+    ),
     "*:docs/runbook.md:## deleting-the-stack": (
         "the runbook says what deleting the stack keeps and takes"
     ),
