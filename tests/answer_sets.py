@@ -19,7 +19,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "architecture": "x86_64",
         "memory_size": 1024,
         "timeout": 120,
-        "reserved_concurrency": 1,
+        "reserved_concurrency": 25,
+        "permissions_boundary": "boundaries/lambda-workloads",
         "deployment_strategy": "linear",
         "log_retention_days": 365,
         "alarm_email": "oncall@example.com",
@@ -107,6 +108,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "timeout": 20,
         "reserved_concurrency": 50,
         "log_retention_days": 90,
+        # The account-level logging role is one more role the boundary must reach.
+        "permissions_boundary": "workload-boundary",
         "vpc_enabled": True,
         "alarm_email": "oncall@example.com",
         # A latency-sensitive API is where SnapStart pays (the matrix covers the other triggers).
@@ -165,6 +168,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "kms_key": "customer-managed",
         "python_version": "3.14",
         "deployment_strategy": "linear",
+        # The scheduler's role is one more role the boundary must reach.
+        "permissions_boundary": "boundaries/lambda-workloads",
     },
 }
 

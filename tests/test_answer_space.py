@@ -37,7 +37,14 @@ API_GATEWAY_TRIGGERS = {"http-api", "rest-api"}
 def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
     trigger = draw(st.sampled_from(OFFERED_TRIGGERS))
     longest = 29 if trigger in API_GATEWAY_TRIGGERS else 900
-    return {"trigger": trigger, "timeout": draw(st.integers(1, longest)), **draw(other_answers)}
+    # SQS polls with at least two concurrent batches, so one reserved execution is refused.
+    reserved = st.integers(0, 1000).filter(lambda count: trigger != "sqs" or count != 1)
+    return {
+        "trigger": trigger,
+        "timeout": draw(st.integers(1, longest)),
+        "reserved_concurrency": draw(reserved),
+        **draw(other_answers),
+    }
 
 
 other_answers = st.fixed_dictionaries(
@@ -48,7 +55,6 @@ other_answers = st.fixed_dictionaries(
         "python_version": _choices("python_version"),
         "architecture": _choices("architecture"),
         "memory_size": st.integers(128, 10240),
-        "reserved_concurrency": st.integers(1, 1000),
         "deployment_strategy": _choices("deployment_strategy"),
         "log_retention_days": _choices("log_retention_days"),
         "alarm_email": st.sampled_from(["", "ops@example.com", "a.b+alerts@team.example.org"]),
@@ -71,7 +77,7 @@ invalid_answer = st.one_of(
     st.tuples(st.just("timeout"), st.one_of(st.integers(max_value=0), st.integers(min_value=901))),
     st.tuples(
         st.just("reserved_concurrency"),
-        st.one_of(st.integers(max_value=0), st.integers(min_value=1001)),
+        st.one_of(st.integers(max_value=-1), st.integers(min_value=1001)),
     ),
     st.tuples(st.just("project_slug"), _pattern_breaker(r"[a-z][a-z0-9-]{1,38}[a-z0-9]")),
     st.tuples(st.just("aws_region"), _pattern_breaker(r"[a-z]{2}(-gov)?-[a-z]+-[1-9]")),

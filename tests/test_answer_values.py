@@ -28,6 +28,7 @@ VALID: dict[str, str] = {
     "memory_size": "512",
     "timeout": "30",
     "reserved_concurrency": "10",
+    "permissions_boundary": "boundaries/lambda-workloads",
     "alarm_email": "oncall@example.com",
 }
 SINGLE_LINE = sorted(

@@ -23,9 +23,10 @@ class TestDefaults:
         assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
 
     def test_sizing_and_concurrency_defaults(self, rendered: Path) -> None:
+        # Nothing reserved of the account's pool; the poller caps the function at 10 instead.
         function = _function(rendered)
         assert (function["MemorySize"], function["Timeout"]) == (512, 30)
-        assert function["ReservedConcurrentExecutions"] == 10
+        assert "ReservedConcurrentExecutions" not in function
         scaling = function["Events"]["Queue"]["Properties"]["ScalingConfig"]
         assert scaling == {"MaximumConcurrency": 10}
 
@@ -78,11 +79,11 @@ class TestCustom:
         queue = _stack(rendered)["Resources"]["SourceQueue"]["Properties"]
         assert queue["VisibilityTimeout"] == 6 * 120
 
-    def test_concurrency_of_one_has_no_poller_cap(self, rendered: Path) -> None:
-        # SQS's MaximumConcurrency cannot go below 2.
+    def test_the_poller_is_capped_at_the_reserved_concurrency(self, rendered: Path) -> None:
         function = _function(rendered)
-        assert function["ReservedConcurrentExecutions"] == 1
-        assert "ScalingConfig" not in function["Events"]["Queue"]["Properties"]
+        assert function["ReservedConcurrentExecutions"] == 25
+        scaling = function["Events"]["Queue"]["Properties"]["ScalingConfig"]
+        assert scaling == {"MaximumConcurrency": 25}
 
     def test_linear_deployment(self, rendered: Path) -> None:
         preference = _function(rendered)["DeploymentPreference"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+import yaml
 
 from tests.conftest import CHECKOV, VENV_BIN, answer_set_params, run
 
@@ -88,6 +89,29 @@ def test_every_service_may_invoke_the_function_only_from_its_own_source(
     for permission in permissions:
         scoped_by = {"SourceArn", "FunctionUrlAuthType", "InvokedViaFunctionUrl"} & set(permission)
         assert scoped_by, permission
+
+
+def test_every_role_the_stack_creates_has_the_chosen_permissions_boundary(
+    translation: CompletedProcess[str], rendered: Path
+) -> None:
+    """With `permissions_boundary`, every IAM role of the deployed stack (SAM's implicit ones
+    included) carries the boundary policy of the account it is deployed to; without, none does."""
+    _ok(translation)
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    boundary = answers["permissions_boundary"]
+    expected = (
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:policy/{boundary}"}
+        if boundary
+        else None
+    )
+    resources = json.loads((rendered / "build" / "template.json").read_text())["Resources"]
+    roles = {
+        logical_id: resource["Properties"].get("PermissionsBoundary")
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::IAM::Role"
+    }
+    assert {"FunctionRole", "CodeDeployServiceRole"} <= set(roles)
+    assert roles == dict.fromkeys(roles, expected)
 
 
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:

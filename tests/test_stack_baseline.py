@@ -162,6 +162,21 @@ CHANGES: dict[str, str] = {
     "*:template.Resources.Function.Properties.Layers.0.Ref": (
         "the function refers to the layer under its new logical ID"
     ),
+    # Issue 13: reserving concurrency is optional, and only a function URL reserves by default.
+    "*:template.Resources.Function.Properties.ReservedConcurrentExecutions": (
+        "reserved_concurrency defaults to 0, none reserved (10 behind a function URL): a "
+        "reservation fails to deploy where the account's quota leaves under 100 unreserved "
+        "executions; the trigger still caps the function at 10"
+    ),
+    "*:template.Resources.*.Metadata.checkov.skip": (
+        "CKV_AWS_115 (no reserved concurrency) is skipped with its reason where none is reserved "
+        "(SAM copies the function's metadata to the resources it derives from it)"
+    ),
+    "*:template.Resources.ThrottlesAlarm.Properties.AlarmDescription": (
+        "without a reservation, throttling happens at the account's concurrency limit"
+    ),
+    "*:README.md:10": "the diagram no longer states a reserved concurrency of 10 where none is",
+    "*:docs/runbook.md:10": "the throttles entry no longer states a reserved concurrency of 10",
     "*:docs/runbook.md:## deleting-the-stack": (
         "the runbook says what deleting the stack keeps and takes"
     ),

@@ -79,8 +79,37 @@ def test_api_latency_pages_above_3_seconds_or_80_percent_of_a_shorter_timeout(
     assert (latency["threshold"], latency["extended_statistic"]) == (threshold_ms, "p99")
 
 
-@pytest.mark.parametrize(("reserved", "rate", "burst"), [(1, 10, 10), (600, 6000, 5000)])
-def test_an_api_admits_what_its_reserved_concurrency_can_serve(
+@pytest.mark.parametrize(
+    ("trigger", "reserved"),
+    [
+        ("sqs", None),
+        ("kinesis", None),
+        ("http-api", None),
+        ("schedule", None),
+        ("function-url", 10),
+    ],
+)
+def test_only_a_function_url_reserves_concurrency_by_default(
+    trigger: str, reserved: int | None
+) -> None:
+    """A function URL has no throttle but the reservation; every other trigger caps itself, so it
+    reserves nothing of the account's pool unless asked to."""
+    assert stack_model(trigger=trigger)["function"]["reserved_concurrency"] == reserved
+
+
+@pytest.mark.parametrize(("reserved", "skipped"), [(0, True), (1, False), (10, False)])
+def test_checkov_s_reserved_concurrency_check_is_skipped_with_a_reason_only_when_unreserved(
+    reserved: int, skipped: bool
+) -> None:
+    skips = stack_model(trigger="kinesis", reserved_concurrency=reserved)["checkov_skips"]
+    reasons = [skip["comment"] for skip in skips if skip["id"] == "CKV_AWS_115"]
+    assert len(reasons) == int(skipped)
+
+
+@pytest.mark.parametrize(
+    ("reserved", "rate", "burst"), [(0, 100, 100), (1, 10, 10), (600, 6000, 5000)]
+)
+def test_an_api_admits_what_the_concurrency_it_is_sized_for_can_serve(
     reserved: int, rate: int, burst: int
 ) -> None:
     source = stack_model(trigger="http-api", reserved_concurrency=reserved)["source"]
@@ -113,16 +142,16 @@ def test_cors_lets_a_sigv4_signing_browser_send_its_signature_headers() -> None:
     )
 
 
-@pytest.mark.parametrize(("reserved", "maximum"), [(1, None), (2, 2), (999, 999), (1000, 1000)])
-def test_the_sqs_poller_is_capped_at_the_reserved_concurrency_from_two(
-    reserved: int, maximum: int | None
+@pytest.mark.parametrize(("reserved", "maximum"), [(0, 10), (2, 2), (999, 999), (1000, 1000)])
+def test_the_sqs_poller_is_capped_at_the_concurrency_it_is_sized_for(
+    reserved: int, maximum: int
 ) -> None:
     source = stack_model(trigger="sqs", reserved_concurrency=reserved)["source"]
     assert source["maximum_concurrency"] == maximum
 
 
-@pytest.mark.parametrize(("reserved", "factor"), [(1, 1), (3, 3), (10, 10), (50, 10)])
-def test_one_kinesis_shard_runs_at_most_the_reserved_concurrency(
+@pytest.mark.parametrize(("reserved", "factor"), [(0, 10), (1, 1), (3, 3), (10, 10), (50, 10)])
+def test_one_kinesis_shard_runs_at_most_the_concurrency_it_is_sized_for(
     reserved: int, factor: int
 ) -> None:
     source = stack_model(trigger="kinesis", reserved_concurrency=reserved)["source"]

@@ -201,7 +201,7 @@ class TestHttpApiWithIam:
         assert fields["requestId"] == "$context.requestId"
         assert fields["caller"] == "$context.identity.userArn"
 
-    def test_route_throttling_follows_the_reserved_concurrency(self, rendered: Path) -> None:
+    def test_route_throttling_follows_the_concurrency_it_is_sized_for(self, rendered: Path) -> None:
         settings = _resources(rendered)["HttpApi"]["Properties"]["DefaultRouteSettings"]
         assert settings == {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 100}
 

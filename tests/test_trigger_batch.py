@@ -175,9 +175,10 @@ class TestKinesis:
         assert properties["MaximumRecordAgeInSeconds"] == 86400
         assert properties["DestinationConfig"] == {"OnFailure": {"Destination": FAILURE_QUEUE_ARN}}
 
-    def test_one_shard_runs_as_many_batches_as_the_reserved_concurrency(
+    def test_one_shard_runs_as_many_batches_as_an_unreserved_function_is_sized_for(
         self, rendered: Path
     ) -> None:
+        assert "ReservedConcurrentExecutions" not in _function(rendered)
         assert _event(rendered, "Stream")["ParallelizationFactor"] == 10
 
     def test_role_reads_this_stream_only_and_sends_to_the_failure_queue(

@@ -38,12 +38,13 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("memory_size", 10241, "from 128 to 10240"),
     ("timeout", 0, "from 1 to 900"),
     ("timeout", 901, "from 1 to 900"),
-    ("reserved_concurrency", 0, "from 1 to 1000"),
-    ("reserved_concurrency", 1001, "from 1 to 1000"),
+    ("reserved_concurrency", -1, "from 0 (none reserved) to 1000"),
+    ("reserved_concurrency", 1001, "from 0 (none reserved) to 1000"),
     ("deployment_strategy", "blue-green", "['canary', 'linear', 'all-at-once']"),
     ("log_retention_days", 2, "['1', '3', '5', '7', '14', '30'"),
     ("alarm_email", "oncall-at-example", "such as oncall@example.com"),
     ("kms_key", "none", "['aws-managed', 'customer-managed']"),
+    ("permissions_boundary", "arn:aws:iam::123456789012:policy/b", "with its path if it has one"),
     ("powertools_source", "vendored", "['package', 'layer']"),
     ("batch_size", 0, "from 1 to 10000"),
     ("batch_size", 10001, "from 1 to 10000"),
@@ -104,6 +105,15 @@ def test_sqs_batches_above_ten_need_a_batching_window(tmp_path: Path) -> None:
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match="at least 1 when batch_size is above 10"):
         render(destination, {"batch_size": 11, "batching_window_seconds": 0})
+    assert not destination.exists()
+
+
+def test_sqs_refuses_one_reserved_execution_which_would_throttle_its_poller(
+    tmp_path: Path,
+) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"0 \(none reserved\) or 2 to 1000 with trigger sqs"):
+        render(destination, {"trigger": "sqs", "reserved_concurrency": 1})
     assert not destination.exists()
 
 
