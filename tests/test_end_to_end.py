@@ -1,10 +1,12 @@
 """What a user does: render, then the rendered repo's own `make install`, `make check`,
-`make build` (the real `sam build`) and `make invoke`, in a fresh virtual environment that the
-rendered Makefile creates with uv."""
+`make build` (the real `sam build`, twice: an unchanged rebuild gives the same files) and
+`make invoke`, in a fresh virtual environment that the rendered Makefile creates with uv."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -61,6 +63,22 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     # Wheels for the function's platform (arm64 by default), not the build machine's.
     [extension] = (layer / "pydantic_core").glob("_pydantic_core.*.so")
     assert "aarch64-linux-gnu" in extension.name
+    assert_every_requirement_is_pinned_with_hashes(requirements)
+
+    # Build once, deploy the same bytes: an unchanged rebuild must give the same files, so SAM
+    # uploads them under the same S3 keys and nothing new is published.
+    first = {code.name: sam_checksum(code) for code in built.iterdir() if code.is_dir()}
+    assert set(first) == {"Function", "DependencyLayer"}
+    manifest = project / ".aws-sam" / "build.sha256"
+    first_manifest = manifest.read_text()
+    assert first_manifest.count("\n") == sum(1 for path in built.rglob("*") if path.is_file())
+    make("verify-build")
+    make("clean")
+    assert not built.exists()
+    make("build")
+    assert {code.name: sam_checksum(code) for code in built.iterdir() if code.is_dir()} == first
+    # Any file that differs, as its lines in the two manifests (sha256 and path).
+    assert sorted(set(manifest.read_text().splitlines()) ^ set(first_manifest.splitlines())) == []
 
     invoked = make("invoke", "EVENT=events/sqs_poison.json")
     assert invoked.count('"itemIdentifier"') == 1
@@ -81,3 +99,39 @@ def assert_layer_ships_bytecode(layer: Path, cache_tag: str) -> None:
         # The code object's file name, marshalled as text (read without unmarshalling, which
         # only the runtime's own interpreter version could do).
         assert f"/opt/python/{source.relative_to(layer)}".encode() in data, compiled
+
+
+def sam_checksum(directory: Path) -> str:
+    """The checksum SAM CLI names a code directory's upload after (`samcli.lib.utils.hash.
+    dir_checksum`, called by `zip_folder` in `samcli/lib/package/utils.py`): MD5 over each file's
+    path relative to the directory and the MD5 of its contents, in sorted path order."""
+    files = sorted(
+        os.path.relpath(Path(folder) / name, directory)
+        for folder, _, names in os.walk(directory, followlinks=True)
+        for name in names
+    )
+    checksum = hashlib.md5(usedforsecurity=False)
+    for relative in files:
+        checksum.update(relative.encode())
+        contents = hashlib.md5((directory / relative).read_bytes(), usedforsecurity=False)
+        checksum.update(contents.hexdigest().encode())
+    return checksum.hexdigest()
+
+
+def assert_every_requirement_is_pinned_with_hashes(requirements: str) -> None:
+    """Each requirement of the exported layer/requirements.txt is `name==version` followed by at
+    least one `--hash=sha256:` of a locked file, which `uv pip install --require-hashes` needs."""
+    entries: list[list[str]] = []
+    for line in requirements.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0].isspace():  # a continuation line of the requirement above
+            entries[-1].append(line.strip())
+        else:
+            entries.append([line.strip()])
+    assert len(entries) > 3
+    for requirement, *options in entries:
+        assert re.fullmatch(r"[A-Za-z0-9._-]+==\S+ \\", requirement), requirement
+        hashes = [option.removesuffix(" \\") for option in options]
+        assert hashes, f"no hash for {requirement}"
+        assert all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", digest) for digest in hashes), hashes

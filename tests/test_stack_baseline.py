@@ -177,6 +177,14 @@ CHANGES: dict[str, str] = {
     ),
     "*:README.md:10": "the diagram no longer states a reserved concurrency of 10 where none is",
     "*:docs/runbook.md:10": "the throttles entry no longer states a reserved concurrency of 10",
+    # Issue 13: a permissions boundary for every role the stack creates.
+    "*:template.Resources.CodeDeployServiceRole.Properties.ManagedPolicyArns.0": (
+        "the stack declares CodeDeploy's role itself, as SAM would (SAM's own cannot carry a "
+        "permissions boundary); the managed policy's ARN names the stack's partition"
+    ),
+    "*:template.Resources.*Role.Properties.PermissionsBoundary": (
+        "the answer set chooses permissions_boundary: every role the stack creates carries it"
+    ),
     "*:docs/runbook.md:## deleting-the-stack": (
         "the runbook says what deleting the stack keeps and takes"
     ),

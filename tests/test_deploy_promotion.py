@@ -1,0 +1,235 @@
+"""Build once, promote the same artefact: the rendered deploy workflow builds in one job and
+deploys that job's output to dev, then prod; `make deploy` checks it file by file and never builds.
+
+Asserted on the parsed `.github/workflows/deploy.yml`, on the rendered Makefile (`make -n`) and by
+running the rendered `scripts/build_manifest.py` on a small tree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import answer_set_params, run
+
+# The defaults, and a VPC (its deploy steps read the subnets and security groups).
+pytestmark = pytest.mark.parametrize(
+    "rendered", answer_set_params("defaults", "limits"), indirect=True
+)
+
+DEPLOYS = ("deploy-dev", "deploy-prod")
+BUILDS = ("make build", "sam build")
+
+
+def jobs(rendered: Path) -> dict[str, Any]:
+    workflow = yaml.safe_load((rendered / ".github" / "workflows" / "deploy.yml").read_text())
+    found: dict[str, Any] = workflow["jobs"]
+    return found
+
+
+def needs(job: dict[str, Any]) -> list[str]:
+    needed = job.get("needs", [])
+    return [needed] if isinstance(needed, str) else list(needed)
+
+
+def runs(job: dict[str, Any]) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [step for step in job["steps"] if step.get("uses", "").startswith(f"{action}@")]
+
+
+def index_of(job: dict[str, Any], predicate: Any) -> int:
+    return next(i for i, step in enumerate(job["steps"]) if predicate(step))
+
+
+def test_exactly_one_job_builds(rendered: Path) -> None:
+    building = [
+        name
+        for name, job in jobs(rendered).items()
+        if any(build in command for command in runs(job) for build in BUILDS)
+    ]
+    assert building == ["build"]
+
+
+def test_the_build_job_runs_after_verify_without_aws_credentials(rendered: Path) -> None:
+    build = jobs(rendered)["build"]
+    assert needs(build) == ["verify"]
+    assert build["permissions"] == {"contents": "read"}
+    assert not uses(build, "aws-actions/configure-aws-credentials")
+    assert "environment" not in build
+
+
+def test_the_build_job_uploads_the_build_and_publishes_its_manifest_digest(
+    rendered: Path,
+) -> None:
+    build = jobs(rendered)["build"]
+    [upload] = uses(build, "actions/upload-artifact")
+    assert upload["with"]["if-no-files-found"] == "error"
+    [pack] = [command for command in runs(build) if command.startswith("tar ")]
+    assert "build build.sha256" in pack
+    assert build["outputs"]["manifest-sha256"] == "${{ steps.manifest.outputs.sha256 }}"
+
+
+def test_no_deploy_job_builds(rendered: Path) -> None:
+    for name in DEPLOYS:
+        commands = runs(jobs(rendered)[name])
+        assert not [command for command in commands if any(b in command for b in BUILDS)], name
+
+
+def test_each_deploy_job_needs_the_build_job(rendered: Path) -> None:
+    for name in DEPLOYS:
+        assert "build" in needs(jobs(rendered)[name]), name
+
+
+def test_prod_needs_dev(rendered: Path) -> None:
+    assert "deploy-dev" in needs(jobs(rendered)["deploy-prod"])
+
+
+def test_each_deploy_job_downloads_the_artifact_the_build_job_uploaded(rendered: Path) -> None:
+    workflow = jobs(rendered)
+    [upload] = uses(workflow["build"], "actions/upload-artifact")
+    for name in DEPLOYS:
+        [download] = uses(workflow[name], "actions/download-artifact")
+        assert download["with"]["name"] == upload["with"]["name"], name
+        # Outside the checkout: the artifact never lands on the repository's files.
+        assert download["with"]["path"].startswith("${{ runner.temp }}"), name
+
+
+def test_each_deploy_job_verifies_the_build_against_the_published_digest(
+    rendered: Path,
+) -> None:
+    for name in DEPLOYS:
+        job = jobs(rendered)[name]
+        assert "make verify-build" in runs(job), name
+        expected = "${{ needs.build.outputs.manifest-sha256 }}"
+        assert job["env"]["BUILD_MANIFEST_SHA256"] == expected, name
+
+
+def test_each_deploy_job_verifies_before_it_has_aws_credentials(rendered: Path) -> None:
+    for name in DEPLOYS:
+        job = jobs(rendered)[name]
+        verified = index_of(job, lambda step: step.get("run") == "make verify-build")
+        credentials = index_of(
+            job, lambda step: step.get("uses", "").startswith("aws-actions/configure-aws")
+        )
+        deployed = index_of(job, lambda step: step.get("run", "").startswith("make deploy"))
+        assert verified < credentials < deployed, name
+
+
+def test_every_artifact_action_is_pinned_by_commit_sha(rendered: Path) -> None:
+    steps = [
+        step
+        for job in jobs(rendered).values()
+        for step in job["steps"]
+        if "artifact@" in step.get("uses", "")
+    ]
+    assert len(steps) == 3
+    for step in steps:
+        assert re.fullmatch(r"[\w/-]+@[0-9a-f]{40}", step["uses"]), step["uses"]
+
+
+def test_make_deploy_checks_the_build_and_never_builds(rendered: Path) -> None:
+    dry_run = run(["make", "-n", "deploy", "ENV=prod"], rendered)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "build_manifest.py check" in dry_run.stdout
+    assert not [line for line in dry_run.stdout.splitlines() if "sam build" in line]
+    assert "sam deploy --config-env prod" in dry_run.stdout
+
+
+def test_the_layer_installs_only_wheels_whose_locked_hashes_match(rendered: Path) -> None:
+    exported = run(["make", "-n", "layer/requirements.txt"], rendered).stdout
+    assert "--no-hashes" not in exported
+    assert "--require-hashes" in (rendered / "layer" / "Makefile").read_text()
+
+
+# The manifest script, run as `make build` and `make verify-build` run it.
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    """A small built tree with its manifest, written by the rendered script."""
+    root = tmp_path / "build"
+    (root / "Function" / "pkg").mkdir(parents=True)
+    (root / "Function" / "pkg" / "handler.py").write_text("def handler(): ...\n")
+    (root / "template.yaml").write_text("Resources: {}\n")
+    return root
+
+
+def manifest_script(
+    rendered: Path, built: Path, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    script = rendered / "scripts" / "build_manifest.py"
+    manifest = built.parent / "build.sha256"
+    return run(
+        [
+            sys.executable,
+            str(script),
+            *arguments,
+            "--build-dir",
+            str(built),
+            "--manifest",
+            str(manifest),
+        ],
+        cwd=built.parent,
+    )
+
+
+def test_an_unchanged_build_passes_its_manifest_check(rendered: Path, built: Path) -> None:
+    assert manifest_script(rendered, built, "write").returncode == 0
+    checked = manifest_script(rendered, built, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "all 2 files as built" in checked.stdout
+
+
+def test_a_changed_file_fails_the_manifest_check(rendered: Path, built: Path) -> None:
+    manifest_script(rendered, built, "write")
+    (built / "template.yaml").write_text("Resources: {Other: {}}\n")
+    checked = manifest_script(rendered, built, "check")
+    assert checked.returncode != 0
+    assert "changed: template.yaml" in checked.stderr
+
+
+def test_an_added_file_fails_the_manifest_check(rendered: Path, built: Path) -> None:
+    manifest_script(rendered, built, "write")
+    (built / "Function" / "pkg" / "extra.py").write_text("")
+    checked = manifest_script(rendered, built, "check")
+    assert checked.returncode != 0
+    assert "added: Function/pkg/extra.py" in checked.stderr
+
+
+def test_a_missing_file_fails_the_manifest_check(rendered: Path, built: Path) -> None:
+    manifest_script(rendered, built, "write")
+    (built / "Function" / "pkg" / "handler.py").unlink()
+    checked = manifest_script(rendered, built, "check")
+    assert checked.returncode != 0
+    assert "missing: Function/pkg/handler.py" in checked.stderr
+
+
+def test_a_manifest_other_than_the_published_one_fails_the_check(
+    rendered: Path, built: Path
+) -> None:
+    manifest_script(rendered, built, "write")
+    manifest = (built.parent / "build.sha256").read_bytes()
+    published = hashlib.sha256(manifest).hexdigest()
+    assert manifest_script(rendered, built, "check", "--manifest-sha256", published).returncode == 0
+    # Files and manifest swapped together: consistent with each other, not with the build job.
+    (built / "template.yaml").write_text("Resources: {Other: {}}\n")
+    manifest_script(rendered, built, "write")
+    checked = manifest_script(rendered, built, "check", "--manifest-sha256", published)
+    assert checked.returncode != 0
+    assert "but the build published" in checked.stderr
+
+
+def test_the_manifest_is_what_sha256sum_checks(rendered: Path, built: Path) -> None:
+    manifest_script(rendered, built, "write")
+    checked = run(["sha256sum", "--check", "--strict", "../build.sha256"], cwd=built)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
