@@ -16,6 +16,10 @@ written for the old one, with the CHANGELOG entry that shows the port.
 It runs in copier's interpreter (any Python 3.10+), so it is standard library only, and it
 works the same whether or not copier could read template versions from git tags.
 
+Copier drops a recorded answer that the new template's validator refuses and takes the question's
+default instead (with `--defaults`, without asking). This hook names every recorded answer whose
+value the update changed, so none changes unnoticed; it does not change the exit status.
+
 Usage: python hooks/post_update.py [--version VERSION] [PROJECT]
   PROJECT   the updated project (default: the current directory)
   VERSION   the template version updated to, for the message (copier's `_version_to`)
@@ -216,6 +220,50 @@ def report_conflicts(project: Path, version: str, found: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+ANSWERS_FILE = ".copier-answers.yml"
+_ANSWER_LINE = re.compile(r"^([a-z][a-z0-9_]*): (.*)$")
+
+
+def _answers(text: str) -> dict[str, str]:
+    """The questions' answers of an answers file, as written (copier writes one `name: value`
+    line each; settings such as `_commit` start with `_` and are left out)."""
+    return {match[1]: match[2] for match in map(_ANSWER_LINE.match, text.splitlines()) if match}
+
+
+def changed_answers(project: Path) -> dict[str, tuple[str, str]]:
+    """Answers recorded before the update (the answers file of the last commit) whose value the
+    update changed: {question: (before, after)}, as the file spells them. Questions new in this
+    release are not listed; without a committed answers file, nothing is."""
+    answers_file = project / ANSWERS_FILE
+    try:
+        before = _answers(_git(project, "show", f"HEAD:./{ANSWERS_FILE}"))
+    except NotAWorkTree:
+        return {}
+    if not answers_file.is_file():
+        return {}
+    after = _answers(answers_file.read_text())
+    return {
+        question: (before[question], after[question])
+        for question in before.keys() & after.keys()
+        if before[question] != after[question]
+    }
+
+
+def report_changed_answers(found: dict[str, tuple[str, str]]) -> str:
+    """Names each recorded answer the update changed, and how to choose another value."""
+    lines = [
+        f"post_update: this update changed {len(found)} recorded answer"
+        f"{'s' if len(found) > 1 else ''}. Unless you gave it with --data, copier replaced an "
+        "answer the new template no longer accepts with the question's default (CHANGELOG.md's "
+        '"Action needed" says why):'
+    ]
+    lines += [f"  {question}: {old} -> {new}" for question, (old, new) in sorted(found.items())]
+    lines.append(
+        "To choose another value: commit, then `copier update --defaults --data QUESTION=VALUE`."
+    )
+    return "\n".join(lines)
+
+
 def report_clean(project: Path, version: str) -> str:
     """What the user reads when the update merged cleanly."""
     return (
@@ -239,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"post_update: {args.project}: not a git work tree: {exc}", file=sys.stderr)
         return 2
     ports = {**missing_logic(project), **ports_needed(project)}
+    answers = changed_answers(project)
+    if answers:
+        print(report_changed_answers(answers), file=sys.stderr)
     if found:
         print(report_conflicts(project, args.version, found), file=sys.stderr)
     if ports:

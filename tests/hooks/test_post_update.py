@@ -207,3 +207,40 @@ def test_a_team_logic_that_defines_every_called_name_needs_nothing(
 
     assert main([str(project), "--version", "v0.4.0"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def _answers(project: Path, text: str) -> None:
+    (project / ".copier-answers.yml").write_text(
+        "# Changes here will be overwritten by Copier\n_commit: v0.3.0\n" + text
+    )
+
+
+def test_a_recorded_answer_the_update_replaced_is_named_with_its_old_value(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _answers(project, "reserved_concurrency: '1'\ntrigger: sqs\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "answers")
+    # What copier writes when the new validator refuses the recorded '1' under --defaults.
+    _answers(project, "permissions_boundary: ''\nreserved_concurrency: '0'\ntrigger: sqs\n")
+
+    code = main([str(project), "--version", "v0.4.0"])
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "changed 1 recorded answer." in err
+    # The unchanged trigger and the new question (nothing recorded before) are not listed.
+    listed = [line for line in err.splitlines() if line.startswith("  ")]
+    assert listed == ["  reserved_concurrency: '1' -> '0'"]
+
+
+def test_unchanged_answers_are_not_mentioned(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _answers(project, "reserved_concurrency: '10'\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "answers")
+    _answers(project, "permissions_boundary: ''\nreserved_concurrency: '10'\n")
+
+    assert main([str(project)]) == 0
+    assert capsys.readouterr().err == ""
