@@ -125,6 +125,22 @@ def test_each_deploy_job_verifies_before_it_has_aws_credentials(rendered: Path) 
         assert verified < credentials < deployed, name
 
 
+def test_each_deploy_job_installs_its_tools_before_it_has_aws_credentials(rendered: Path) -> None:
+    """The SAM CLI is fetched while no credentials exist; the deploy step runs uv offline, so no
+    package (nor an install script of one) is fetched or run with credentials."""
+    for name in DEPLOYS:
+        job = jobs(rendered)[name]
+        installed = index_of(job, lambda step: step.get("run") == "make sam-cli")
+        credentials = index_of(
+            job, lambda step: step.get("uses", "").startswith("aws-actions/configure-aws")
+        )
+        deploy = job["steps"][
+            index_of(job, lambda step: step.get("run", "").startswith("make deploy"))
+        ]
+        assert installed < credentials, name
+        assert deploy["env"]["UV_OFFLINE"] == "1", name
+
+
 def test_every_artifact_action_is_pinned_by_commit_sha(rendered: Path) -> None:
     steps = [
         step

@@ -107,6 +107,25 @@ def test_checkov_s_reserved_concurrency_check_is_skipped_with_a_reason_only_when
 
 
 @pytest.mark.parametrize(
+    ("trigger", "bound"),
+    [
+        ("sqs", "MaximumConcurrency caps it at 10 executions"),
+        ("kinesis", "ParallelizationFactor 10 caps it at 10 batches"),
+        ("dynamodb-stream", "one batch per shard"),
+        ("http-api", "throttling (100 requests per second, burst 100)"),
+        ("sns", "wait in Lambda's asynchronous queue"),
+        ("function-url", "a function URL has no throttle of its own"),
+    ],
+)
+def test_the_unreserved_skip_says_what_bounds_the_function_instead(
+    trigger: str, bound: str
+) -> None:
+    skips = stack_model(trigger=trigger, reserved_concurrency=0)["checkov_skips"]
+    [reason] = [skip["comment"] for skip in skips if skip["id"] == "CKV_AWS_115"]
+    assert bound in reason
+
+
+@pytest.mark.parametrize(
     ("reserved", "rate", "burst"), [(0, 100, 100), (1, 10, 10), (600, 6000, 5000)]
 )
 def test_an_api_admits_what_the_concurrency_it_is_sized_for_can_serve(
