@@ -68,7 +68,8 @@ def function_zip(project: Project, workdir: Path) -> int:
 
 def layer_requirements(project: Project, uv: Path) -> list[str]:
     """The rendered project's own `make layer/requirements.txt` (uv.lock minus what the runtime
-    provides), with our uv on PATH so the project's Makefile need not bootstrap its own."""
+    provides), with our uv on PATH so the project's Makefile need not bootstrap its own; the
+    requirements only (`name==version`), without the `--hash` options of each."""
     env = dict(os.environ, PATH=f"{uv.parent}{os.pathsep}{os.environ.get('PATH', '')}")
     subprocess.run(
         ["make", "--no-print-directory", "layer/requirements.txt"],
@@ -78,8 +79,14 @@ def layer_requirements(project: Project, uv: Path) -> list[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    lines = (project.path / "layer" / "requirements.txt").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return pinned_requirements((project.path / "layer" / "requirements.txt").read_text())
+
+
+def pinned_requirements(text: str) -> list[str]:
+    """The requirements of a requirements file uv exported, without comments, options or the
+    `--hash` continuation lines that follow each requirement ("pkg==1.0 \\")."""
+    lines = (line.split("#", 1)[0].strip().removesuffix("\\").strip() for line in text.splitlines())
+    return [line for line in lines if line and not line.startswith("-")]
 
 
 def top_level_packages(site: Path) -> list[str]:

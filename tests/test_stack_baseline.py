@@ -176,6 +176,13 @@ CHANGES: dict[str, str] = {
         "without a reservation, throttling happens at the account's concurrency limit"
     ),
     "*:README.md:10": "the diagram no longer states a reserved concurrency of 10 where none is",
+    "rest-api:docs/runbook.md:50": (
+        "the runbook names the reserved concurrency (50) as what the API's throttling stays within"
+    ),
+    "function-url*:docs/runbook.md:429": (
+        "the throttles entry no longer speaks of API Gateway's 429 answers: a function URL has "
+        "no API Gateway in front of it"
+    ),
     "*:docs/runbook.md:10": "the throttles entry no longer states a reserved concurrency of 10",
     # Issue 13: a permissions boundary for every role the stack creates.
     "*:template.Resources.CodeDeployServiceRole.Properties.ManagedPolicyArns.0": (
