@@ -30,7 +30,9 @@ def cdk_template(directory: Path) -> Path:
     iac_tool["choices"][CDK_CHOICE] = "cdk"
     validator = iac_tool["validator"]
     assert "iac_tool not in ['sam']" in validator, "copier.yml's iac_tool validator changed"
-    iac_tool["validator"] = validator.replace("iac_tool not in ['sam']", "iac_tool not in ['sam', 'cdk']")
+    iac_tool["validator"] = validator.replace(
+        "iac_tool not in ['sam']", "iac_tool not in ['sam', 'cdk']"
+    )
     (directory / "copier.yml").write_text(yaml.safe_dump(questions, sort_keys=False))
     for shared in ("includes", "validation", "template"):
         # Copied, not linked: copier refuses to read through a link out of the template.
