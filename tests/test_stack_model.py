@@ -15,7 +15,8 @@ from tests.model import alarm, stack_model
 TRIGGERS: list[str] = list(
     yaml.safe_load((ROOT / "copier.yml").read_text())["trigger"]["choices"].values()
 )
-# What the base stack defines besides the trigger's resources (template/template.yaml.jinja).
+# What the base stack defines besides the trigger's resources (SAM's template.yaml.jinja,
+# switched on iac_tool in its file name).
 BASE_RESOURCES = {
     "Function", "FunctionLogGroup", "FunctionRole", "ConfigParameter", "EncryptionKey",
     "AlarmTopic", "IdempotencyTable", "DependencyLayer",

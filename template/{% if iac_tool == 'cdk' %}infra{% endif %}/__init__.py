@@ -1,0 +1,1 @@
+"""The stack and its constructs, split by concern (read by app.py)."""
