@@ -215,14 +215,23 @@ def _answers(project: Path, text: str) -> None:
     )
 
 
+def _update_answers(project: Path, recorded: str, updated: str) -> None:
+    """The answers file committed with `recorded` answers, then rewritten as an update would."""
+    _answers(project, recorded)
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "answers")
+    _answers(project, updated)
+
+
 def test_a_recorded_answer_the_update_replaced_is_named_with_its_old_value(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _answers(project, "reserved_concurrency: '1'\ntrigger: sqs\n")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "answers")
     # What copier writes when the new validator refuses the recorded '1' under --defaults.
-    _answers(project, "permissions_boundary: ''\nreserved_concurrency: '0'\ntrigger: sqs\n")
+    _update_answers(
+        project,
+        recorded="reserved_concurrency: '1'\ntrigger: sqs\n",
+        updated="permissions_boundary: ''\nreserved_concurrency: '0'\ntrigger: sqs\n",
+    )
 
     code = main([str(project), "--version", "v0.4.0"])
 
@@ -237,10 +246,11 @@ def test_a_recorded_answer_the_update_replaced_is_named_with_its_old_value(
 def test_unchanged_answers_are_not_mentioned(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _answers(project, "reserved_concurrency: '10'\n")
-    git(project, "add", "-A")
-    git(project, "commit", "-qm", "answers")
-    _answers(project, "permissions_boundary: ''\nreserved_concurrency: '10'\n")
+    _update_answers(
+        project,
+        recorded="reserved_concurrency: '10'\n",
+        updated="permissions_boundary: ''\nreserved_concurrency: '10'\n",
+    )
 
     assert main([str(project)]) == 0
     assert capsys.readouterr().err == ""
