@@ -1,4 +1,4 @@
-"""The CDK variant (issue 14, not offered yet) of the triggers it renders: one synth each, with cdk-nag.
+"""The CDK variant (issue 14, not offered yet) of the triggers it renders: one synth each, cdk-nag.
 
 Each trigger's default answers with iac_tool=cdk render through an inline template (tests/cdk.py);
 the rendered app synthesizes offline as `cdk synth` would run it (cdk.json's context in
