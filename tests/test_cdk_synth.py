@@ -1,9 +1,10 @@
-"""The CDK variant of the sqs trigger (issue 14, not offered yet): one synth, with cdk-nag.
+"""The CDK variant (issue 14, not offered yet) of the triggers it renders: one synth each, cdk-nag.
 
-The default sqs answers with iac_tool=cdk render through an inline template (tests/cdk.py); the
-rendered app synthesizes offline as `cdk synth` would run it (cdk.json's context in
+Each trigger's default answers with iac_tool=cdk render through an inline template (tests/cdk.py);
+the rendered app synthesizes offline as `cdk synth` would run it (cdk.json's context in
 CDK_CONTEXT_JSON), with cdk-nag's AwsSolutions checks as a policy-validation plugin. The
-template it writes must hold the stack model's alarms, event source and redrive.
+template it writes must hold the stack model's alarms, event source, failure handling, trigger
+resources and grants.
 """
 
 from __future__ import annotations
@@ -21,17 +22,26 @@ import pytest
 from tests.cdk import cdk_template, render_cdk
 from tests.model import stack_model
 
-# One synth, shared: jsii's start-up dominates (5-15 s), so every test here runs in one worker.
-pytestmark = pytest.mark.xdist_group("cdk-sqs")
-
-ANSWERS = {"trigger": "sqs"}
+# The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
+TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
 STACK = "order-processor-dev"
+# What a resource's name is in CloudFormation, per model kind (for the model id -> logical id map).
+_NAME_PROPERTY = {
+    "sqs-queue": ("AWS::SQS::Queue", "QueueName"),
+    "kinesis-stream": ("AWS::Kinesis::Stream", "Name"),
+    "dynamodb-table": ("AWS::DynamoDB::Table", "TableName"),
+}
 
 
 class Synth:
     """The rendered project, the synth's outcome and what it wrote to cdk.out."""
 
-    def __init__(self, project: Path, result: subprocess.CompletedProcess[str]) -> None:
+    def __init__(
+        self, trigger: str, project: Path, result: subprocess.CompletedProcess[str]
+    ) -> None:
+        self.trigger = trigger
+        self.answers = {"trigger": trigger}
+        self.model = stack_model(**self.answers)
         self.project = project
         self.result = result
         self.out = project / "cdk.out"
@@ -47,12 +57,51 @@ class Synth:
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {key: r for key, r in self.resources.items() if r["Type"] == kind}
 
+    def logical_id(self, model_id: str) -> str:
+        """The logical id CDK gave the model's resource (found by its name)."""
+        resource = self.model["resources"][model_id]
+        kind, name_property = _NAME_PROPERTY[resource["kind"]]
+        name = f"{STACK}-{resource['name_suffix']}"
+        (key,) = (
+            k for k, r in self.of_type(kind).items() if r["Properties"][name_property] == name
+        )
+        return key
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    def properties(self, model_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.resources[self.logical_id(model_id)]["Properties"]
+        return properties
+
+
+# One synth per trigger, shared by its tests: jsii's start-up dominates (5-15 s), so each trigger's
+# tests run in one worker (its own xdist group), and the two workers split the triggers. The
+# synths are kept for the session: a worker may run the tests of two triggers interleaved, and a
+# parametrized module fixture would then synthesize again.
+_SYNTHS: dict[str, Synth] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test, once per trigger, in the trigger's xdist group (marks of a fixture's params
+    do not reach xdist's grouping; a test's parametrization does)."""
+    if "synth" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "trigger",
+            [pytest.param(t, marks=pytest.mark.xdist_group(f"cdk-{t}")) for t in TRIGGERS],
+        )
+
+
+@pytest.fixture
+def synth(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    if trigger not in _SYNTHS:
+        _SYNTHS[trigger] = _synthesize(trigger, tmp_path_factory)
+    return _SYNTHS[trigger]
+
+
+def _synthesize(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
     template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
-    project = render_cdk(template, tmp_path_factory.mktemp("cdk-sqs") / "project", **ANSWERS)
+    project = render_cdk(
+        template, tmp_path_factory.mktemp(f"cdk-{trigger}") / "project", trigger=trigger
+    )
     # `make build` puts the dependency layer here; synth only stages the directory.
     (project / "layer" / "build" / "python").mkdir(parents=True)
     context = json.loads((project / "cdk.json").read_text())["context"]
@@ -72,7 +121,7 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         timeout=600,
         check=False,
     )
-    return Synth(project, result)
+    return Synth(trigger, project, result)
 
 
 def test_synth_passes_cdk_nag(synth: Synth) -> None:
@@ -95,12 +144,20 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
         if entry["type"] == "aws:cdk:acknowledged-rules"
         for rule, reason in entry["data"].items()
     }
-    # The three findings AWS forces or the answers chose; nothing else is waved through.
-    assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == [
+    # The findings AWS forces or the answers chose; nothing else is waved through.
+    expected = [
         "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda]",
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-L1",
     ]
+    if synth.trigger == "dynamodb-stream":
+        # The table's streams, not one: the stream ARN changes when the stream is re-enabled.
+        table = synth.logical_id("SourceTable")
+        expected.append(f"AwsSolutions-IAM5[Resource::<{table}.Arn>/stream/*]")
+    if synth.trigger in ("kinesis", "dynamodb-stream"):
+        # The failed-batches queue is where failures end; it has no dead-letter queue of its own.
+        expected.append("AwsSolutions-SQS3")
+    assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
 
@@ -111,7 +168,7 @@ def _resolved_name(value: Any) -> str:
 
 
 def test_alarms_are_the_models(synth: Synth) -> None:
-    model = stack_model(**ANSWERS)
+    model = synth.model
     alarms = {
         _resolved_name(r["Properties"]["AlarmName"]): (key, r["Properties"])
         for key, r in synth.of_type("AWS::CloudWatch::Alarm").items()
@@ -146,48 +203,119 @@ def test_alarms_are_the_models(synth: Synth) -> None:
 
 
 def test_event_source_is_the_models_on_the_alias(synth: Synth) -> None:
-    source = stack_model(**ANSWERS)["source"]
+    source = synth.model["source"]
     (alias_id,) = synth.of_type("AWS::Lambda::Alias")
     alias = synth.resources[alias_id]["Properties"]
-    assert alias["Name"] == stack_model(**ANSWERS)["function"]["alias"]
+    assert alias["Name"] == synth.model["function"]["alias"]
     (mapping,) = synth.of_type("AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     # The alias, not the function: CDK names it "<function name>:<alias>" from the alias's ARN.
     function_name = json.dumps(props["FunctionName"])
     assert json.dumps({"Ref": alias_id}) in function_name
     assert f':{alias["Name"]}"' in function_name
-    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["report_batch_item_failures"] is True
-    assert props["ScalingConfig"] == {"MaximumConcurrency": source["maximum_concurrency"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert props["BatchSize"] == source["batch_size"]
     assert props["MaximumBatchingWindowInSeconds"] == source["batching_window_seconds"]
-    queues = synth.of_type("AWS::SQS::Queue")
-    assert props["EventSourceArn"] == {"Fn::GetAtt": [_queue(queues, "queue"), "Arn"]}
-
-
-def _queue(queues: dict[str, dict[str, Any]], suffix: str) -> str:
-    (key,) = (k for k, q in queues.items() if q["Properties"]["QueueName"] == f"{STACK}-{suffix}")
-    return key
-
-
-def test_redrive_is_the_models(synth: Synth) -> None:
-    resources = stack_model(**ANSWERS)["resources"]
-    queues = synth.of_type("AWS::SQS::Queue")
-    source = queues[_queue(queues, resources["SourceQueue"]["name_suffix"])]["Properties"]
-    dlq_id = _queue(queues, resources["DeadLetterQueue"]["name_suffix"])
-    assert source["RedrivePolicy"] == {
-        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
-        "maxReceiveCount": resources["SourceQueue"]["redrive"]["max_receive_count"],
+    source_id = synth.logical_id(source["resource"])
+    if synth.trigger == "sqs":
+        assert props["ScalingConfig"] == {"MaximumConcurrency": source["maximum_concurrency"]}
+        assert props["EventSourceArn"] == {"Fn::GetAtt": [source_id, "Arn"]}
+        return
+    # The streams: per-shard order, bounded retries, parked positions.
+    attribute = "StreamArn" if synth.trigger == "dynamodb-stream" else "Arn"
+    assert props["EventSourceArn"] == {"Fn::GetAtt": [source_id, attribute]}
+    assert props["StartingPosition"] == source["starting_position"]
+    assert props["BisectBatchOnFunctionError"] is source["bisect_batch_on_function_error"]
+    assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
+    assert props["MaximumRecordAgeInSeconds"] == source["maximum_record_age_seconds"]
+    assert props.get("ParallelizationFactor") == source.get("parallelization_factor")
+    patterns = [
+        json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])
+    ]
+    assert patterns == [json.loads(p) for p in source.get("filter_patterns", [])]
+    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
+    assert destination["id"] == source["on_failure"]
+    assert props["DestinationConfig"] == {
+        "OnFailure": {
+            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
+        }
     }
-    assert source["VisibilityTimeout"] == resources["SourceQueue"]["visibility_timeout"]
-    assert (
-        queues[dlq_id]["Properties"]["MessageRetentionPeriod"]
-        == (resources["DeadLetterQueue"]["retention_seconds"])
-    )
+
+
+def test_queues_are_the_models(synth: Synth) -> None:
+    queues = {
+        model_id: resource
+        for model_id, resource in synth.model["resources"].items()
+        if resource["kind"] == "sqs-queue"
+    }
+    assert len(synth.of_type("AWS::SQS::Queue")) == len(queues)
+    for model_id, queue in queues.items():
+        props = synth.properties(model_id)
+        assert props["MessageRetentionPeriod"] == queue["retention_seconds"]
+        assert props.get("VisibilityTimeout") == queue["visibility_timeout"]
+        assert props.get("SqsManagedSseEnabled", False) is queue["service_writer"]
+        if not queue["service_writer"]:
+            assert props["KmsMasterKeyId"] == "alias/aws/sqs"
+        if queue["redrive"]:
+            assert props["RedrivePolicy"] == {
+                "deadLetterTargetArn": {
+                    "Fn::GetAtt": [synth.logical_id(queue["redrive"]["to"]), "Arn"]
+                },
+                "maxReceiveCount": queue["redrive"]["max_receive_count"],
+            }
+        else:
+            assert "RedrivePolicy" not in props
+
+
+def test_stream_source_is_the_models(synth: Synth) -> None:
+    resources = synth.model["resources"]
+    if synth.trigger == "kinesis":
+        stream = resources["SourceStream"]
+        props = synth.properties("SourceStream")
+        assert props["ShardCount"] == stream["shard_count"]
+        assert props["RetentionPeriodHours"] == stream["retention_hours"]
+        assert props["StreamModeDetails"] == {"StreamMode": stream["stream_mode"]}
+        assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+        # It goes with the stack, as in SAM (the runbook says what to drain first).
+        assert synth.resources[synth.logical_id("SourceStream")]["DeletionPolicy"] == "Delete"
+    elif synth.trigger == "dynamodb-stream":
+        table = resources["SourceTable"]
+        resource = synth.resources[synth.logical_id("SourceTable")]
+        props = resource["Properties"]
+        assert props["KeySchema"] == [{"AttributeName": table["partition_key"], "KeyType": "HASH"}]
+        assert props["StreamSpecification"] == {"StreamViewType": table["stream_view_type"]}
+        assert props["DeletionProtectionEnabled"] is table["deletion_protection"]
+        assert props["PointInTimeRecoverySpecification"] == {
+            "PointInTimeRecoveryEnabled": table["point_in_time_recovery"]
+        }
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        # CDK's AWS_MANAGED: SSE under the AWS-managed aws/dynamodb key (SAM names the alias).
+        assert props["SSESpecification"] == {"SSEEnabled": True}
+        assert table["retain"] is True
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
+    else:
+        pytest.skip("the sqs trigger's source is a queue (test_queues_are_the_models)")
+
+
+def _resource_of_grant(synth: Synth, resource: Any) -> Any:
+    """The CloudFormation value of a grant's resource of the trigger, or None for the others."""
+    if isinstance(resource, dict) and resource.get("arn") in synth.model["resources"]:
+        return {"Fn::GetAtt": [synth.logical_id(resource["arn"]), "Arn"]}
+    if isinstance(resource, dict) and "sub" in resource:
+        for model_id in synth.model["resources"]:
+            prefix = "${" + model_id + ".Arn}"
+            if resource["sub"].startswith(prefix):
+                arn = {"Fn::GetAtt": [synth.logical_id(model_id), "Arn"]}
+                return {"Fn::Join": ["", [arn, resource["sub"][len(prefix) :]]]}
+    return None
 
 
 def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
-    grants = stack_model(**ANSWERS)["grants"]
+    grants = synth.model["grants"]
     (function,) = synth.of_type("AWS::Lambda::Function").values()
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     (policy,) = synth.resources[role_id]["Properties"]["Policies"]
@@ -198,5 +326,8 @@ def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
         assert sorted([actions] if isinstance(actions, str) else actions) == sorted(
             grant["actions"]
         )
+        expected = _resource_of_grant(synth, grant["resource"])
+        if expected is not None:
+            assert statements[grant["sid"]]["Resource"] == expected, grant["sid"]
     # No construct added a policy of its own (the event source's GetQueueUrl, for one).
     assert synth.of_type("AWS::IAM::Policy") == {}
