@@ -80,12 +80,17 @@ _SYNTHS: dict[str, Synth] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test, once per trigger, in the trigger's xdist group (marks of a fixture's params
-    do not reach xdist's grouping; a test's parametrization does)."""
+    """Every test, once per trigger (or per trigger its `triggers` mark names), in the trigger's
+    xdist group (marks of a fixture's params do not reach xdist's grouping; a test's
+    parametrization does)."""
     if "synth" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("triggers")
         metafunc.parametrize(
             "trigger",
-            [pytest.param(t, marks=pytest.mark.xdist_group(f"cdk-{t}")) for t in TRIGGERS],
+            [
+                pytest.param(t, marks=pytest.mark.xdist_group(f"cdk-{t}"))
+                for t in (only.args if only else TRIGGERS)
+            ],
         )
 
 
@@ -268,37 +273,37 @@ def test_queues_are_the_models(synth: Synth) -> None:
             assert "RedrivePolicy" not in props
 
 
-def test_stream_source_is_the_models(synth: Synth) -> None:
-    resources = synth.model["resources"]
-    if synth.trigger == "kinesis":
-        stream = resources["SourceStream"]
-        props = synth.properties("SourceStream")
-        assert props["ShardCount"] == stream["shard_count"]
-        assert props["RetentionPeriodHours"] == stream["retention_hours"]
-        assert props["StreamModeDetails"] == {"StreamMode": stream["stream_mode"]}
-        assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
-        # It goes with the stack, as in SAM (the runbook says what to drain first).
-        assert synth.resources[synth.logical_id("SourceStream")]["DeletionPolicy"] == "Delete"
-    elif synth.trigger == "dynamodb-stream":
-        table = resources["SourceTable"]
-        resource = synth.resources[synth.logical_id("SourceTable")]
-        props = resource["Properties"]
-        assert props["KeySchema"] == [{"AttributeName": table["partition_key"], "KeyType": "HASH"}]
-        assert props["StreamSpecification"] == {"StreamViewType": table["stream_view_type"]}
-        assert props["DeletionProtectionEnabled"] is table["deletion_protection"]
-        assert props["PointInTimeRecoverySpecification"] == {
-            "PointInTimeRecoveryEnabled": table["point_in_time_recovery"]
-        }
-        assert props["BillingMode"] == "PAY_PER_REQUEST"
-        # CDK's AWS_MANAGED: SSE under the AWS-managed aws/dynamodb key (SAM names the alias).
-        assert props["SSESpecification"] == {"SSEEnabled": True}
-        assert table["retain"] is True
-        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
-            "RetainExceptOnCreate",
-            "Retain",
-        )
-    else:
-        pytest.skip("the sqs trigger's source is a queue (test_queues_are_the_models)")
+@pytest.mark.triggers("kinesis")
+def test_kinesis_stream_is_the_models(synth: Synth) -> None:
+    stream = synth.model["resources"]["SourceStream"]
+    props = synth.properties("SourceStream")
+    assert props["ShardCount"] == stream["shard_count"]
+    assert props["RetentionPeriodHours"] == stream["retention_hours"]
+    assert props["StreamModeDetails"] == {"StreamMode": stream["stream_mode"]}
+    assert props["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+    # It goes with the stack, as in SAM (the runbook says what to drain first).
+    assert synth.resources[synth.logical_id("SourceStream")]["DeletionPolicy"] == "Delete"
+
+
+@pytest.mark.triggers("dynamodb-stream")
+def test_dynamodb_source_table_is_the_models(synth: Synth) -> None:
+    table = synth.model["resources"]["SourceTable"]
+    resource = synth.resources[synth.logical_id("SourceTable")]
+    props = resource["Properties"]
+    assert props["KeySchema"] == [{"AttributeName": table["partition_key"], "KeyType": "HASH"}]
+    assert props["StreamSpecification"] == {"StreamViewType": table["stream_view_type"]}
+    assert props["DeletionProtectionEnabled"] is table["deletion_protection"]
+    assert props["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": table["point_in_time_recovery"]
+    }
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    # CDK's AWS_MANAGED: SSE under the AWS-managed aws/dynamodb key (SAM names the alias).
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert table["retain"] is True
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
 
 
 def _resource_of_grant(synth: Synth, resource: Any) -> Any:
