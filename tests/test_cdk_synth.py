@@ -23,14 +23,19 @@ from tests.cdk import cdk_template, render_cdk
 from tests.model import stack_model
 
 # The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
-TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
+TRIGGERS = ("sqs", "kinesis", "dynamodb-stream", "sns", "eventbridge", "schedule")
 STACK = "order-processor-dev"
 # What a resource's name is in CloudFormation, per model kind (for the model id -> logical id map).
 _NAME_PROPERTY = {
     "sqs-queue": ("AWS::SQS::Queue", "QueueName"),
     "kinesis-stream": ("AWS::Kinesis::Stream", "Name"),
     "dynamodb-table": ("AWS::DynamoDB::Table", "TableName"),
+    "sns-topic": ("AWS::SNS::Topic", "TopicName"),
+    "eventbridge-bus": ("AWS::Events::EventBus", "Name"),
+    "scheduler-group": ("AWS::Scheduler::ScheduleGroup", "Name"),
 }
+# The triggers Lambda invokes asynchronously (includes/triggers/_async/).
+_ASYNC = ("sns", "eventbridge", "schedule")
 
 
 class Synth:
@@ -61,7 +66,12 @@ class Synth:
         """The logical id CDK gave the model's resource (found by its name)."""
         resource = self.model["resources"][model_id]
         kind, name_property = _NAME_PROPERTY[resource["kind"]]
-        name = f"{STACK}-{resource['name_suffix']}"
+        name = (
+            f"{STACK}-{resource['name_suffix']}"
+            if "name_suffix" in resource
+            # A whole name of the model ({'sub': '<slug>-${Environment}...'}).
+            else resource["name"]["sub"].replace("${Environment}", STACK.rsplit("-", 1)[1])
+        )
         (key,) = (
             k for k, r in self.of_type(kind).items() if r["Properties"][name_property] == name
         )
@@ -162,6 +172,12 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
     if synth.trigger in ("kinesis", "dynamodb-stream"):
         # The failed-batches queue is where failures end; it has no dead-letter queue of its own.
         expected.append("AwsSolutions-SQS3")
+    if synth.trigger in _ASYNC:
+        # The on-failure queue and the source's dead-letter queue are where failures end.
+        expected += ["AwsSolutions-SQS3"] * 2
+    if synth.trigger == "sns":
+        # cfn-lint's check knows unqualified functions only; the alias is the endpoint.
+        expected.append("W3694")  # CloudFormation-Validate::W3694
     assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
@@ -207,6 +223,7 @@ def test_alarms_are_the_models(synth: Synth) -> None:
     assert group["Properties"]["AutoRollbackConfiguration"]["Enabled"] is True
 
 
+@pytest.mark.triggers("sqs", "kinesis", "dynamodb-stream")
 def test_event_source_is_the_models_on_the_alias(synth: Synth) -> None:
     source = synth.model["source"]
     (alias_id,) = synth.of_type("AWS::Lambda::Alias")
@@ -336,3 +353,207 @@ def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
             assert statements[grant["sid"]]["Resource"] == expected, grant["sid"]
     # No construct added a policy of its own (the event source's GetQueueUrl, for one).
     assert synth.of_type("AWS::IAM::Policy") == {}
+
+
+# The asynchronously invoked triggers (sns, eventbridge, schedule).
+
+
+def _alias_id(synth: Synth) -> str:
+    (alias_id,) = synth.of_type("AWS::Lambda::Alias")
+    return alias_id
+
+
+def _only_resource(synth: Synth, kind: str) -> dict[str, Any]:
+    (resource,) = synth.of_type(kind).values()
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+def _invoke_permission(synth: Synth) -> dict[str, Any]:
+    """The one resource-based permission to invoke the function: on the alias."""
+    permission = _only_resource(synth, "AWS::Lambda::Permission")
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["FunctionName"] == {"Ref": _alias_id(synth)}
+    return permission
+
+
+def _scheduler_role(synth: Synth) -> tuple[str, dict[str, Any]]:
+    """The role EventBridge Scheduler assumes (found by its trusted service)."""
+    service = synth.model["resources"][synth.model["source"]["role"]]["service"]
+    ((role_id, role),) = (
+        (key, r)
+        for key, r in synth.of_type("AWS::IAM::Role").items()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": service}
+    )
+    properties: dict[str, Any] = role["Properties"]
+    return role_id, properties
+
+
+@pytest.mark.triggers(*_ASYNC)
+def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
+    source = synth.model["source"]
+    assert source["invocation"] == "async"
+    props = _only_resource(synth, "AWS::Lambda::EventInvokeConfig")
+    # The alias's settings: CDK qualifies with the alias name, taken from the alias's ARN.
+    assert json.dumps({"Ref": _alias_id(synth)}) in json.dumps(props["Qualifier"])
+    assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
+    assert props["MaximumEventAgeInSeconds"] == source["maximum_event_age_seconds"]
+    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
+    assert destination["id"] == source["on_failure"]
+    assert props["DestinationConfig"] == {
+        "OnFailure": {
+            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
+        }
+    }
+
+
+@pytest.mark.triggers(*_ASYNC)
+def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
+    """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, for
+    its own topic or rule (aws:SourceArn). CDK's constructs state no aws:SourceAccount beside
+    it, which the topic's or rule's ARN already names."""
+    policy = synth.model["resources"]["FailureQueuesPolicy"]
+    assert policy["tls_only"] is True
+    sends = {entry["resource"]["arn"]: entry for entry in policy["service_sends"]}
+    source_arn = {
+        "sns": lambda: {"Ref": synth.logical_id(synth.model["source"]["topic"])},
+        "eventbridge": lambda: {
+            "Fn::GetAtt": [next(iter(synth.of_type("AWS::Events::Rule"))), "Arn"]
+        },
+    }
+    for queue_id in policy["queues"]:
+        queue_arn = {"Fn::GetAtt": [synth.logical_id(queue_id), "Arn"]}
+        (statements,) = (
+            r["Properties"]["PolicyDocument"]["Statement"]
+            for r in synth.of_type("AWS::SQS::QueuePolicy").values()
+            if r["Properties"]["Queues"] == [{"Ref": synth.logical_id(queue_id)}]
+        )
+        (deny,) = (s for s in statements if s["Effect"] == "Deny")
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        if queue_id not in sends:
+            assert allows == [], queue_id
+            continue
+        entry = sends[queue_id]
+        (allow,) = allows
+        assert allow["Principal"] == {"Service": entry["service"]}
+        assert [allow["Action"]] == entry["actions"]
+        assert allow["Resource"] == queue_arn
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": source_arn[synth.trigger]()}}
+
+
+@pytest.mark.triggers("sns")
+def test_sns_topic_is_the_models(synth: Synth) -> None:
+    topic = synth.model["resources"][synth.model["source"]["topic"]]
+    props = synth.properties(synth.model["source"]["topic"])
+    # The AWS-managed SNS key, by its alias's ARN (SAM names the alias alone).
+    assert json.dumps(props["KmsMasterKeyId"]).endswith(f':{topic["kms_key"]}"]]}}')
+    assert topic["tls_only"] is True
+    (topic_policy,) = (
+        p["Properties"]
+        for p in synth.of_type("AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [{"Ref": synth.logical_id(synth.model["source"]["topic"])}]
+    )
+    (deny,) = topic_policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.triggers("sns")
+def test_sns_subscription_invokes_the_alias_for_the_topic_only(synth: Synth) -> None:
+    source = synth.model["source"]
+    topic = {"Ref": synth.logical_id(source["topic"])}
+    props = _only_resource(synth, "AWS::SNS::Subscription")
+    assert props["Protocol"] == "lambda"
+    assert props["TopicArn"] == topic
+    assert props["Endpoint"] == {"Ref": _alias_id(synth)}
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {
+            "Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]
+        }
+    }
+    permission = _invoke_permission(synth)
+    assert permission["Principal"] == "sns.amazonaws.com"
+    assert permission["SourceArn"] == topic
+
+
+@pytest.mark.triggers("eventbridge")
+def test_eventbridge_rule_targets_the_alias_with_the_models_retries(synth: Synth) -> None:
+    source = synth.model["source"]
+    synth.logical_id(source["bus"])  # the bus, by the model's name
+    ((rule_id, rule),) = synth.of_type("AWS::Events::Rule").items()
+    props = rule["Properties"]
+    assert props["EventBusName"] == {"Ref": synth.logical_id(source["bus"])}
+    assert props["Name"] == source["rule_name"]["sub"].replace("${Environment}", "dev")
+    assert props["State"] == "ENABLED"
+    assert props["EventPattern"] == dict(source["pattern"])
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Ref": _alias_id(synth)}
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": source["delivery_maximum_retry_attempts"],
+        "MaximumEventAgeInSeconds": source["delivery_maximum_event_age_seconds"],
+    }
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]}
+    }
+    permission = _invoke_permission(synth)
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+@pytest.mark.triggers("schedule")
+def test_schedule_runs_the_alias_with_the_models_job(synth: Synth) -> None:
+    source = synth.model["source"]
+    group_id = synth.logical_id(source["group"])
+    ((schedule_id, schedule),) = synth.of_type("AWS::Scheduler::Schedule").items()
+    props = schedule["Properties"]
+    name = source["name"]["sub"].replace("${Environment}", "dev")
+    assert (props["Name"], props["GroupName"]) == (name, name)
+    # The group by name: the schedule waits for it explicitly.
+    assert group_id in synth.resources[schedule_id]["DependsOn"]
+    assert props["ScheduleExpression"] == source["expression"]
+    assert props["ScheduleExpressionTimezone"] == source["timezone"]
+    assert props["FlexibleTimeWindow"] == {"Mode": source["flexible_time_window"]}
+    assert props["State"] == "ENABLED"
+    assert props["Description"] == source["description"]
+    target = props["Target"]
+    assert target["Arn"] == {"Ref": _alias_id(synth)}
+    assert target["RoleArn"] == {"Fn::GetAtt": [_scheduler_role(synth)[0], "Arn"]}
+    assert json.loads(target["Input"]) == source["input"]
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": source["delivery_maximum_retry_attempts"],
+        "MaximumEventAgeInSeconds": source["delivery_maximum_event_age_seconds"],
+    }
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]}
+    }
+    # Scheduler invokes with its role, not by a resource-based permission.
+    assert synth.of_type("AWS::Lambda::Permission") == {}
+
+
+@pytest.mark.triggers("schedule")
+def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
+    role = synth.model["resources"][synth.model["source"]["role"]]
+    _, props = _scheduler_role(synth)
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    # Trusted by Scheduler for this account and this stack's schedule group only.
+    assert sorted(trust["Condition"]) == sorted(operator for operator, _ in role["conditions"])
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    group_arn = json.dumps(trust["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert ':schedule-group/order-processor-dev"' in group_arn
+    (policy,) = props["Policies"]
+    assert policy["PolicyName"] == role["policy_name"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert sorted(statements) == sorted(grant["sid"] for grant in role["grants"])
+    resources = {
+        "alias_arn": {"Ref": _alias_id(synth)},
+        "arn": {
+            "Fn::GetAtt": [synth.logical_id(synth.model["source"]["dead_letter_queue"]), "Arn"]
+        },
+    }
+    for grant in role["grants"]:
+        actions = statements[grant["sid"]]["Action"]
+        assert ([actions] if isinstance(actions, str) else actions) == grant["actions"]
+        (kind,) = grant["resource"]
+        assert statements[grant["sid"]]["Resource"] == resources[kind], grant["sid"]
