@@ -408,6 +408,14 @@ def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
     }
 
 
+def _sender_arn(synth: Synth) -> Any:
+    """The ARN of what sends to a queue on its service's behalf: the topic, or the rule."""
+    if synth.trigger == "sns":
+        return {"Ref": synth.logical_id(synth.model["source"]["topic"])}
+    (rule_id,) = synth.of_type("AWS::Events::Rule")
+    return {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
 @pytest.mark.triggers(*_ASYNC)
 def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
     """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, for
@@ -416,12 +424,6 @@ def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
     policy = synth.model["resources"]["FailureQueuesPolicy"]
     assert policy["tls_only"] is True
     sends = {entry["resource"]["arn"]: entry for entry in policy["service_sends"]}
-    source_arn = {
-        "sns": lambda: {"Ref": synth.logical_id(synth.model["source"]["topic"])},
-        "eventbridge": lambda: {
-            "Fn::GetAtt": [next(iter(synth.of_type("AWS::Events::Rule"))), "Arn"]
-        },
-    }
     for queue_id in policy["queues"]:
         queue_arn = {"Fn::GetAtt": [synth.logical_id(queue_id), "Arn"]}
         (statements,) = (
@@ -440,7 +442,7 @@ def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
         assert allow["Principal"] == {"Service": entry["service"]}
         assert [allow["Action"]] == entry["actions"]
         assert allow["Resource"] == queue_arn
-        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": source_arn[synth.trigger]()}}
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": _sender_arn(synth)}}
 
 
 @pytest.mark.triggers("sns")
