@@ -36,16 +36,44 @@ _NAME_PROPERTY = {
 }
 # The triggers Lambda invokes asynchronously (includes/triggers/_async/).
 _ASYNC = ("sns", "eventbridge", "schedule")
+# Answer sets that change the async triggers, each synthesized once like a trigger's defaults: the
+# generic tests run on them too (name -> (trigger, answers)).
+_BOUNDARY = "boundaries/lambda-boundary"
+_ANSWER_SETS: dict[str, tuple[str, dict[str, str]]] = {
+    "sns-answers": ("sns", {"kms_key": "customer-managed", "permissions_boundary": _BOUNDARY}),
+    "eventbridge-answers": (
+        "eventbridge",
+        {
+            "event_source_name": "com.acme.shop",
+            "event_detail_type": "Order Placed",
+            "kms_key": "customer-managed",
+            "permissions_boundary": _BOUNDARY,
+        },
+    ),
+    "schedule-answers": (
+        "schedule",
+        {
+            "schedule_expression": "cron(0 6 * * ? *)",
+            "schedule_timezone": "Europe/Berlin",
+            "kms_key": "customer-managed",
+            "permissions_boundary": _BOUNDARY,
+        },
+    ),
+}
 
 
 class Synth:
     """The rendered project, the synth's outcome and what it wrote to cdk.out."""
 
     def __init__(
-        self, trigger: str, project: Path, result: subprocess.CompletedProcess[str]
+        self,
+        trigger: str,
+        project: Path,
+        result: subprocess.CompletedProcess[str],
+        answers: dict[str, str] | None = None,
     ) -> None:
         self.trigger = trigger
-        self.answers = {"trigger": trigger}
+        self.answers = {"trigger": trigger, **(answers or {})}
         self.model = stack_model(**self.answers)
         self.project = project
         self.result = result
@@ -99,7 +127,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "trigger",
             [
                 pytest.param(t, marks=pytest.mark.xdist_group(f"cdk-{t}"))
-                for t in (only.args if only else TRIGGERS)
+                for t in (only.args if only else TRIGGERS + tuple(_ANSWER_SETS))
             ],
         )
 
@@ -111,11 +139,15 @@ def synth(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _SYNTHS[trigger]
 
 
-def _synthesize(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def _synthesize(case: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Synthesize a trigger's defaults, or an answer set of _ANSWER_SETS (by its name)."""
     assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
+    trigger, answers = _ANSWER_SETS.get(case, (case, {}))
     template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
     project = render_cdk(
-        template, tmp_path_factory.mktemp(f"cdk-{trigger}") / "project", trigger=trigger
+        template,
+        tmp_path_factory.mktemp(f"cdk-{case}") / "project",
+        **{**answers, "trigger": trigger},
     )
     # `make build` puts the dependency layer here; synth only stages the directory.
     (project / "layer" / "build" / "python").mkdir(parents=True)
@@ -136,7 +168,7 @@ def _synthesize(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth
         timeout=600,
         check=False,
     )
-    return Synth(trigger, project, result)
+    return Synth(trigger, project, result, answers)
 
 
 def test_synth_passes_cdk_nag(synth: Synth) -> None:
@@ -276,9 +308,15 @@ def test_queues_are_the_models(synth: Synth) -> None:
         props = synth.properties(model_id)
         assert props["MessageRetentionPeriod"] == queue["retention_seconds"]
         assert props.get("VisibilityTimeout") == queue["visibility_timeout"]
-        assert props.get("SqsManagedSseEnabled", False) is queue["service_writer"]
-        if not queue["service_writer"]:
-            assert props["KmsMasterKeyId"] == "alias/aws/sqs"
+        if synth.model["function"]["kms_key"]:
+            # Every queue under the stack's key (kms_key=customer-managed).
+            (key_id,) = synth.of_type("AWS::KMS::Key")
+            assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+            assert props["KmsDataKeyReusePeriodSeconds"] == queue["kms_data_key_reuse_seconds"]
+        else:
+            assert props.get("SqsManagedSseEnabled", False) is queue["service_writer"]
+            if not queue["service_writer"]:
+                assert props["KmsMasterKeyId"] == "alias/aws/sqs"
         if queue["redrive"]:
             assert props["RedrivePolicy"] == {
                 "deadLetterTargetArn": {
@@ -377,6 +415,16 @@ def _invoke_permission(synth: Synth) -> dict[str, Any]:
     return permission
 
 
+def _resource(synth: Synth, value: dict[str, str]) -> Any:
+    """The CloudFormation value of a model reference: the alias, the stack's key or a resource."""
+    if "alias_arn" in value:
+        return {"Ref": _alias_id(synth)}
+    if value["arn"] == "EncryptionKey":
+        (key_id,) = synth.of_type("AWS::KMS::Key")
+        return {"Fn::GetAtt": [key_id, "Arn"]}
+    return {"Fn::GetAtt": [synth.logical_id(value["arn"]), "Arn"]}
+
+
 def _scheduler_role(synth: Synth) -> tuple[str, dict[str, Any]]:
     """The role EventBridge Scheduler assumes (found by its trusted service)."""
     service = synth.model["resources"][synth.model["source"]["role"]]["service"]
@@ -390,7 +438,7 @@ def _scheduler_role(synth: Synth) -> tuple[str, dict[str, Any]]:
     return role_id, properties
 
 
-@pytest.mark.triggers(*_ASYNC)
+@pytest.mark.triggers(*_ASYNC, *_ANSWER_SETS)
 def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
     source = synth.model["source"]
     assert source["invocation"] == "async"
@@ -416,7 +464,7 @@ def _sender_arn(synth: Synth) -> Any:
     return {"Fn::GetAtt": [rule_id, "Arn"]}
 
 
-@pytest.mark.triggers(*_ASYNC)
+@pytest.mark.triggers(*_ASYNC, *_ANSWER_SETS)
 def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
     """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, for
     its own topic or rule (aws:SourceArn). CDK's constructs state no aws:SourceAccount beside
@@ -462,7 +510,7 @@ def test_sns_topic_is_the_models(synth: Synth) -> None:
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-@pytest.mark.triggers("sns")
+@pytest.mark.triggers("sns", "sns-answers")
 def test_sns_subscription_invokes_the_alias_for_the_topic_only(synth: Synth) -> None:
     source = synth.model["source"]
     topic = {"Ref": synth.logical_id(source["topic"])}
@@ -480,7 +528,7 @@ def test_sns_subscription_invokes_the_alias_for_the_topic_only(synth: Synth) -> 
     assert permission["SourceArn"] == topic
 
 
-@pytest.mark.triggers("eventbridge")
+@pytest.mark.triggers("eventbridge", "eventbridge-answers")
 def test_eventbridge_rule_targets_the_alias_with_the_models_retries(synth: Synth) -> None:
     source = synth.model["source"]
     synth.logical_id(source["bus"])  # the bus, by the model's name
@@ -504,7 +552,7 @@ def test_eventbridge_rule_targets_the_alias_with_the_models_retries(synth: Synth
     assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
 
 
-@pytest.mark.triggers("schedule")
+@pytest.mark.triggers("schedule", "schedule-answers")
 def test_schedule_runs_the_alias_with_the_models_job(synth: Synth) -> None:
     source = synth.model["source"]
     group_id = synth.logical_id(source["group"])
@@ -534,7 +582,7 @@ def test_schedule_runs_the_alias_with_the_models_job(synth: Synth) -> None:
     assert synth.of_type("AWS::Lambda::Permission") == {}
 
 
-@pytest.mark.triggers("schedule")
+@pytest.mark.triggers("schedule", "schedule-answers")
 def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
     role = synth.model["resources"][synth.model["source"]["role"]]
     _, props = _scheduler_role(synth)
@@ -548,14 +596,45 @@ def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
     assert policy["PolicyName"] == role["policy_name"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
     assert sorted(statements) == sorted(grant["sid"] for grant in role["grants"])
-    resources = {
-        "alias_arn": {"Ref": _alias_id(synth)},
-        "arn": {
-            "Fn::GetAtt": [synth.logical_id(synth.model["source"]["dead_letter_queue"]), "Arn"]
-        },
-    }
     for grant in role["grants"]:
         actions = statements[grant["sid"]]["Action"]
-        assert ([actions] if isinstance(actions, str) else actions) == grant["actions"]
-        (kind,) = grant["resource"]
-        assert statements[grant["sid"]]["Resource"] == resources[kind], grant["sid"]
+        # CDK sorts a statement's actions.
+        assert sorted([actions] if isinstance(actions, str) else actions) == sorted(
+            grant["actions"]
+        )
+        assert statements[grant["sid"]]["Resource"] == _resource(synth, grant["resource"])
+
+
+@pytest.mark.triggers(*_ANSWER_SETS)
+def test_every_role_is_under_the_permissions_boundary(synth: Synth) -> None:
+    roles = synth.of_type("AWS::IAM::Role")
+    # The function's, CodeDeploy's and, for the schedule, Scheduler's.
+    assert len(roles) == (3 if synth.trigger == "schedule" else 2)
+    for role_id, role in roles.items():
+        boundary = json.dumps(role["Properties"]["PermissionsBoundary"])
+        assert boundary.endswith(f':policy/{synth.answers["permissions_boundary"]}"]]}}'), role_id
+
+
+@pytest.mark.triggers(*_ANSWER_SETS)
+def test_the_stack_key_admits_the_models_services(synth: Synth) -> None:
+    """With kms_key=customer-managed, the key's policy holds each key grant of the model."""
+    assert synth.model["function"]["kms_key"] is True
+    (key,) = synth.of_type("AWS::KMS::Key").values()
+    statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    for grant in synth.model["key_grants"]:
+        statement = statements[grant["sid"]]
+        assert statement["Principal"] == {"Service": grant["service"]}
+        assert sorted(statement["Action"]) == sorted(grant["actions"])
+        assert statement["Resource"] == "*"
+        assert {op: sorted(c) for op, c in statement["Condition"].items()} == {
+            op: sorted(k for k, _ in entries) for op, entries in grant["conditions"]
+        }
+
+
+@pytest.mark.triggers("sns-answers")
+def test_sns_topic_is_under_the_stack_key(synth: Synth) -> None:
+    topic_id = synth.model["source"]["topic"]
+    assert synth.model["resources"][topic_id]["kms_key"] == {"ref": "EncryptionKey"}
+    assert synth.properties(topic_id)["KmsMasterKeyId"] == _resource(
+        synth, {"arn": "EncryptionKey"}
+    )
