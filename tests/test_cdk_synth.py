@@ -507,6 +507,7 @@ def test_sns_topic_is_the_models(synth: Synth) -> None:
     )
     (deny,) = topic_policy["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
+    assert sorted(deny["Action"]) == sorted(topic["tls_only_actions"])
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
