@@ -482,7 +482,7 @@ def _log_group(synth: Synth, model_id: str) -> tuple[str, dict[str, Any]]:
     def named(value: Any) -> bool:
         if isinstance(value, str):
             return value == name
-        return bool(value["Fn::Join"][1][0] == name.split("${")[0])
+        return bool(value["Fn::Join"][1][0] == name.partition("${")[0])
 
     (found,) = (
         (key, group)
