@@ -1,0 +1,233 @@
+"""Cross-tool parity (issue 14): per trigger, SAM and CDK deploy the same stack model.
+
+Each trigger's default answers render twice from one inline template (tests/cdk.py), once with
+iac_tool=sam and once with iac_tool=cdk. The SAM template is translated to CloudFormation by the
+project's own scripts/validate_template.py, the CDK app is synthesized as `cdk synth` runs it,
+and tests/parity.py resolves both into comparable values: resources known by their type and
+name instead of their logical IDs, intrinsic functions evaluated, CDK's metadata, bootstrap
+rule, assets and custom resources left out. Each test compares one part of the model; what may
+still differ is listed below, line by line, with why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from tests import parity
+from tests.cdk import cdk_template, render_cdk, synthesize
+
+# The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja); a new one joins here.
+TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
+
+# Differences the tools impose, as `<view>.<path>: <sam value> -> <cdk value>` lines (`*` is any
+# text), each with why it is not a difference of the model.
+INTENDED: dict[str, str] = {
+    "tags.*: (absent) -> {*}": (
+        "CDK's Tags.of tags every taggable resource of the stack (alarms, the event source "
+        "mapping, CodeDeploy's application, group and role...); SAM tags only the resources whose "
+        "Tags the template writes. Where both tag a resource, the tags must be the same."
+    ),
+    "tags.AWS::Lambda::Function:*.lambda:createdBy: 'SAM' -> (absent)": (
+        "SAM's own marker on the functions it creates."
+    ),
+    "function.layers.*.DeletionPolicy: 'Retain' -> 'RetainExceptOnCreate'": (
+        "Both keep old layer versions for the function versions still pointing at them; SAM's "
+        "RetentionPolicy knows only Retain, CDK's RETAIN_ON_UPDATE_OR_DELETE also cleans up a "
+        "layer whose first create failed (the issue's RetainExceptOnCreate rule)."
+    ),
+    "resource policies.https://sqs.*.Action: [*] -> ['sqs:*']": (
+        "CDK's enforce_ssl (SQS4 of cdk-nag) denies every SQS action without TLS; SAM's "
+        "policy lists the actions a queue serves. Both deny all traffic over plain HTTP; CDK "
+        "also denies the actions no client of this stack calls."
+    ),
+}
+# Differences of the model found by this test and reported (not yet fixed): they are listed
+# so the test passes on what is the same, and each goes when the renderings agree.
+KNOWN_GAPS: dict[str, str] = {
+    "resource policies.arn:aws:sns:*.Action: ['sns:Publish', 'sns:Subscribe'] -> ['sns:Publish']": (
+        "SAM's topic policy denies Publish and Subscribe without TLS; CDK's enforce_ssl on "
+        "the topic denies Publish only (infra/alarms.py)."
+    ),
+    "other resources.AWS::KMS::Key.KeyPolicy.Statement.0.Action: [*] -> ['kms:*']": (
+        "SAM's key policy lets the account administer and use the key with a listed set of "
+        "actions; CDK's default key policy gives the account kms:* (infra/alarms.py)."
+    ),
+    "other resources.AWS::KMS::Key.KeyPolicy.Statement.0.Sid: 'AccountAdministers' -> (absent)": (
+        "The same statement; CDK's default one has no Sid."
+    ),
+}
+
+
+@dataclass
+class Pair:
+    """One trigger's stack as SAM translates it and as CDK synthesizes it, resolved."""
+
+    trigger: str
+    sam: parity.Stack
+    cdk: parity.Stack
+    seconds: dict[str, float]
+
+
+# One pair per trigger, shared by its tests (one xdist group per trigger: jsii's start-up, 5-15 s,
+# is paid once per synth); kept for the session since a worker may interleave two triggers.
+_PAIRS: dict[str, Pair] = {}
+_TEMPLATES: dict[str, Path] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test once per trigger, in the trigger's xdist group."""
+    if "pair" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "trigger",
+            [pytest.param(t, marks=pytest.mark.xdist_group(f"parity-{t}")) for t in TRIGGERS],
+        )
+
+
+@pytest.fixture
+def pair(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    if trigger not in _PAIRS:
+        _PAIRS[trigger] = _pair(trigger, tmp_path_factory)
+    return _PAIRS[trigger]
+
+
+def _pair(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    if "template" not in _TEMPLATES:
+        _TEMPLATES["template"] = cdk_template(tmp_path_factory.mktemp("parity-template"))
+    template = _TEMPLATES["template"]
+    seconds = {}
+    started = time.monotonic()
+    sam_project = tmp_path_factory.mktemp(f"parity-sam-{trigger}") / "project"
+    copier.run_copy(
+        str(template),
+        str(sam_project),
+        data={"trigger": trigger, "iac_tool": "sam"},
+        defaults=True,
+        unsafe=True,  # _external_data reads the template's own files
+        quiet=True,
+    )
+    region = yaml.safe_load((sam_project / ".copier-answers.yml").read_text())["aws_region"]
+    translated = _translate(sam_project, region)
+    seconds["sam render + translate"] = time.monotonic() - started
+
+    started = time.monotonic()
+    cdk_project = render_cdk(
+        template, tmp_path_factory.mktemp(f"parity-cdk-{trigger}") / "project", trigger=trigger
+    )
+    result = synthesize(cdk_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (synthesized,) = (cdk_project / "cdk.out").glob("*.template.json")
+    seconds["cdk render + synth"] = time.monotonic() - started
+    stack_name = synthesized.name.removesuffix(".template.json")
+    return Pair(
+        trigger=trigger,
+        # SAM's stack, deployed with samconfig.toml's defaults, gets the name CDK's has.
+        sam=parity.read(translated, region, stack_name),
+        cdk=parity.read(yaml.safe_load(synthesized.read_text()), region, stack_name),
+        seconds=seconds,
+    )
+
+
+def _translate(project: Path, region: str) -> dict[str, Any]:
+    """The project's `make validate` translation (scripts/validate_template.py's translate)."""
+    spec = importlib.util.spec_from_file_location(
+        f"validate_{project.parent.name.replace('-', '_')}",
+        project / "scripts" / "validate_template.py",
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # The translator warns about feature toggles it reads from AWS AppConfig; irrelevant offline.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    translated: dict[str, Any] = module.translate(project / "template.yaml", region)
+    return translated
+
+
+def _listed(line: str) -> str | None:
+    """The listed difference (intended or known) a difference line is, if any."""
+    for pattern in (*INTENDED, *KNOWN_GAPS):
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        if re.fullmatch(regex, line):
+            return pattern
+    return None
+
+
+def _assert_same(pair: Pair, view: str, sam: Any, cdk: Any) -> None:
+    assert sam, f"{view}: nothing to compare in SAM's {pair.trigger} stack"
+    found = parity.differences(sam, cdk, view)
+    unlisted = [line for line in found if _listed(line) is None]
+    assert not unlisted, "\n".join(unlisted)
+
+
+def test_alarms_are_the_same(pair: Pair) -> None:
+    """Metric, namespace, dimensions (resolved to the same resources), statistic, period,
+    threshold, comparison, evaluation periods, actions to the topic, rollback role."""
+    _assert_same(pair, "alarms", parity.alarms(pair.sam), parity.alarms(pair.cdk))
+
+
+def test_execution_role_grants_are_the_same(pair: Pair) -> None:
+    """The same actions on the same resources; no action on one side alone."""
+    _assert_same(
+        pair, "grants", parity.execution_grants(pair.sam), parity.execution_grants(pair.cdk)
+    )
+
+
+def test_failure_handling_is_the_same(pair: Pair) -> None:
+    """Redrive, on-failure destinations, retries, record and event ages, bisection, batch item
+    failures, asynchronous invocation and targets' retry policies."""
+    _assert_same(
+        pair,
+        "failure handling",
+        parity.failure_handling(pair.sam),
+        parity.failure_handling(pair.cdk),
+    )
+
+
+def test_function_settings_are_the_same(pair: Pair) -> None:
+    """Runtime, architecture, memory, timeout, handler, environment (resolved), tracing,
+    logging, reserved concurrency, SnapStart, layers, runtime management."""
+    _assert_same(
+        pair, "function", parity.function_settings(pair.sam), parity.function_settings(pair.cdk)
+    )
+
+
+def test_alias_and_deployment_are_the_same(pair: Pair) -> None:
+    _assert_same(pair, "deployment", parity.deployment(pair.sam), parity.deployment(pair.cdk))
+
+
+def test_log_group_is_the_same(pair: Pair) -> None:
+    _assert_same(pair, "log groups", parity.log_groups(pair.sam), parity.log_groups(pair.cdk))
+
+
+def test_trigger_and_stack_resources_are_the_same(pair: Pair) -> None:
+    """Queues, streams, tables, the topic, the key, the parameter...: the same resources with
+    the same settings, deletion and replacement policies."""
+    _assert_same(
+        pair,
+        "other resources",
+        parity.other_resources(pair.sam),
+        parity.other_resources(pair.cdk),
+    )
+
+
+def test_resource_policies_are_the_same(pair: Pair) -> None:
+    _assert_same(
+        pair,
+        "resource policies",
+        parity.resource_policies(pair.sam),
+        parity.resource_policies(pair.cdk),
+    )
+
+
+def test_tags_are_the_same(pair: Pair) -> None:
+    _assert_same(pair, "tags", parity.tags(pair.sam), parity.tags(pair.cdk))
