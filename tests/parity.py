@@ -143,7 +143,7 @@ class _Reader:
 
     def _identity(self, key: str) -> str:
         resource = self.raw[key]
-        kind = resource["Type"]
+        kind: str = resource["Type"]
         properties = resource.get("Properties", {})
         name_property = NAME_PROPERTIES.get(kind)
         if name_property and name_property in properties:
@@ -199,8 +199,6 @@ class _Reader:
     def _intrinsic(self, function: str, argument: Any, names_only: bool) -> Any:
         if function == "Ref":
             return self.ref(argument, names_only)
-        if function == "Condition":
-            return self.condition(argument)
         if function == "Fn::GetAtt":
             target, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
             if names_only:
@@ -210,28 +208,12 @@ class _Reader:
             text, variables = (argument, {}) if isinstance(argument, str) else argument
             values = {name: self.resolve(v, names_only) for name, v in variables.items()}
             return self._substitute(text, values, names_only)
-        arguments = self.resolve(argument, names_only)
-        if function == "Fn::Join":
-            separator, parts = arguments
-            return separator.join(_text(part) for part in parts)
-        if function == "Fn::Select":
-            index, items = arguments
-            return items[int(index)]
-        if function == "Fn::Split":
-            separator, text = arguments
-            return _text(text).split(separator)
         if function == "Fn::If":
             name, when_true, when_false = argument
             return self.resolve(when_true if self.condition(name) else when_false, names_only)
-        if function == "Fn::Equals":
-            return arguments[0] == arguments[1]
-        if function == "Fn::Not":
-            return not arguments[0]
-        if function == "Fn::And":
-            return all(arguments)
-        if function == "Fn::Or":
-            return any(arguments)
-        raise NotImplementedError(function)
+        if function == "Condition":
+            return self.condition(argument)
+        return _FUNCTIONS[function](self.resolve(argument, names_only))
 
     def _substitute(self, text: str, variables: dict[str, Any], names_only: bool) -> str:
         out, rest = [], text
@@ -252,16 +234,12 @@ class _Reader:
         return "".join(out) + rest
 
     def ref(self, name: str, names_only: bool = False) -> Any:
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name in self.pseudo:
-            return self.pseudo[name]
-        if name in self.parameters:
-            return self.parameters[name]
+        known = {"AWS::NoValue": _NO_VALUE, **self.pseudo, **self.parameters}
+        if name in known:
+            return known[name]
         if names_only:
             raise Unresolvable(name)
-        resource = self.raw[name]
-        kind = resource["Type"]
+        kind = self.raw[name]["Type"]
         if kind in _REF_IS_NAME:
             return self._name(name)
         if kind == "AWS::SQS::Queue":
@@ -277,37 +255,52 @@ class _Reader:
 
     def attribute(self, key: str, attribute: str) -> Any:
         kind = self.raw[key]["Type"]
-        properties = self.raw[key].get("Properties", {})
-        name = self._name(key)
-        prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}:"
         if attribute == "Arn":
-            arns = {
-                "AWS::DynamoDB::Table": prefix.format("dynamodb") + f"table/{name}",
-                "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-                "AWS::Kinesis::Stream": prefix.format("kinesis") + f"stream/{name}",
-                "AWS::Lambda::Function": prefix.format("lambda") + f"function:{name}",
-                "AWS::Logs::LogGroup": prefix.format("logs") + f"log-group:{name}:*",
-                "AWS::SNS::Topic": prefix.format("sns") + name,
-                "AWS::SQS::Queue": prefix.format("sqs") + name,
-                "AWS::SSM::Parameter": prefix.format("ssm") + f"parameter{name}",
-            }
-            if kind == "AWS::KMS::Key":
-                return prefix.format("kms") + f"key/{self.ref(key)}"
-            if kind in arns:
-                return arns[kind]
-            if kind == "AWS::Lambda::Version":
-                function = self.resolve(properties["FunctionName"])
-                return f"{_function_arn(function, prefix)}:{self.attribute(key, 'Version')}"
-            if kind == "AWS::Lambda::Alias":
-                function = self.resolve(properties["FunctionName"])
-                return f"{_function_arn(function, prefix)}:{properties['Name']}"
+            return self._arn(key)
         if attribute == "QueueName" and kind == "AWS::SQS::Queue":
-            return name
+            return self._name(key)
         if attribute == "QueueUrl" and kind == "AWS::SQS::Queue":
             return self.ref(key)
         if attribute == "StreamArn" and kind == "AWS::DynamoDB::Table":
-            return self.attribute(key, "Arn") + "/stream/<label>"
+            return self._arn(key) + "/stream/<label>"
         return _token(self.identities[key], attribute)
+
+    def _arn(self, key: str) -> str:
+        kind = self.raw[key]["Type"]
+        properties = self.raw[key].get("Properties", {})
+        name = self._name(key)
+        prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}:"
+        if kind in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+            function = self.resolve(properties["FunctionName"])
+            if not function.startswith("arn:"):
+                function = prefix.format("lambda") + f"function:{function}"
+            qualifier = (
+                properties["Name"] if "Name" in properties else self.attribute(key, "Version")
+            )
+            return f"{function}:{qualifier}"
+        arns = {
+            "AWS::DynamoDB::Table": prefix.format("dynamodb") + f"table/{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::KMS::Key": prefix.format("kms") + f"key/{_token(self.identities[key])}",
+            "AWS::Kinesis::Stream": prefix.format("kinesis") + f"stream/{name}",
+            "AWS::Lambda::Function": prefix.format("lambda") + f"function:{name}",
+            "AWS::Logs::LogGroup": prefix.format("logs") + f"log-group:{name}:*",
+            "AWS::SNS::Topic": prefix.format("sns") + name,
+            "AWS::SQS::Queue": prefix.format("sqs") + name,
+            "AWS::SSM::Parameter": prefix.format("ssm") + f"parameter{name}",
+        }
+        return arns.get(kind, _token(self.identities[key], "Arn"))
+
+
+_FUNCTIONS: dict[str, Any] = {
+    "Fn::Join": lambda arguments: arguments[0].join(_text(part) for part in arguments[1]),
+    "Fn::Select": lambda arguments: arguments[1][int(arguments[0])],
+    "Fn::Split": lambda arguments: _text(arguments[1]).split(arguments[0]),
+    "Fn::Equals": lambda arguments: arguments[0] == arguments[1],
+    "Fn::Not": lambda arguments: not arguments[0],
+    "Fn::And": all,
+    "Fn::Or": any,
+}
 
 
 class _NoValue:
@@ -316,14 +309,6 @@ class _NoValue:
 
 
 _NO_VALUE = _NoValue()
-
-
-def _function_arn(function: str, prefix: str) -> str:
-    return (
-        function
-        if function.startswith("arn:")
-        else prefix.format("lambda") + f"function:{function}"
-    )
 
 
 def _token(identity: str, attribute: str = "") -> str:
@@ -361,23 +346,46 @@ _POLICY_PROPERTIES = {"PolicyDocument", "AssumeRolePolicyDocument", "KeyPolicy"}
 
 def _normalised(value: Any, key: str = "") -> Any:
     """What CloudFormation and the services treat as one value written one way: tags as a map,
-    policy documents with their lists sorted and `"*"` principals spelled out, a KMS key by ID."""
-    if key == "Tags" and isinstance(value, list):
-        return {tag["Key"]: tag["Value"] for tag in value}
-    if key in _POLICY_PROPERTIES and isinstance(value, dict):
-        statements = [_statement(s) for s in _listed(value.get("Statement", []))]
-        return {**value, "Statement": sorted(statements, key=repr)}
-    if key == "AutoRollbackConfiguration" and isinstance(value, dict):
-        return {**value, "Events": sorted(value.get("Events", []))}  # a set of events
-    if key == "SSESpecification" and value == _DYNAMODB_AWS_MANAGED_KEY:
-        return {"SSEEnabled": True}
-    if key in _KEY_PROPERTIES and isinstance(value, str) and value.startswith("arn:aws:kms:"):
-        return value.split(":key/", 1)[1]
+    policy documents with their lists sorted and `"*"` principals spelled out, a KMS key by ID,
+    rollback events as a set, a DynamoDB table's AWS-managed key in its short form."""
+    if key in _NORMALISERS:
+        value = _NORMALISERS[key](value)
     if isinstance(value, dict):
         return {k: _normalised(item, k) for k, item in value.items()}
     if isinstance(value, list):
         return [_normalised(item) for item in value]
     return value
+
+
+def _policy(document: Any) -> Any:
+    statements = [_statement(s) for s in _listed(document.get("Statement", []))]
+    # Paired up by what they are about, whatever their order or Sids.
+    order = [
+        json.dumps([s["Effect"], s.get("Principal"), s.get("Resource"), s.get("Sid")])
+        for s in statements
+    ]
+    return {**document, "Statement": [s for _, s in sorted(zip(order, statements, strict=True))]}
+
+
+def _key_id(value: Any) -> Any:
+    is_arn = isinstance(value, str) and value.startswith("arn:aws:kms:")
+    return value.split(":key/", 1)[1] if is_arn else value
+
+
+_NORMALISERS: dict[str, Any] = {
+    "Tags": lambda tags: (
+        {tag["Key"]: tag["Value"] for tag in tags} if isinstance(tags, list) else tags
+    ),
+    **dict.fromkeys(_POLICY_PROPERTIES, _policy),
+    **dict.fromkeys(_KEY_PROPERTIES, _key_id),
+    "AutoRollbackConfiguration": lambda config: {
+        **config,
+        "Events": sorted(config.get("Events", [])),
+    },
+    "SSESpecification": lambda sse: (
+        {"SSEEnabled": True} if sse == _DYNAMODB_AWS_MANAGED_KEY else sse
+    ),
+}
 
 
 def _statement(statement: dict[str, Any]) -> dict[str, Any]:
@@ -617,21 +625,22 @@ def log_groups(stack: Stack) -> dict[str, Any]:
 
 
 def resource_policies(stack: Stack) -> dict[str, Any]:
-    """Each queue's, topic's and bucket's resource policy statements (without their Sids),
-    whether one policy covers several resources or each has its own."""
-    policies: dict[str, list[Any]] = {}
+    """Each queue's, topic's and bucket's resource policy: its statements (Sids aside) by effect
+    and principal, whether one policy covers several resources or each has its own."""
+    policies: dict[str, dict[str, Any]] = {}
     for kind, targets_property in _RESOURCE_POLICIES.items():
         for r in stack.of_type(kind).values():
             for target in _listed(r.properties[targets_property]):
                 for statement in r.properties["PolicyDocument"]["Statement"]:
-                    found = _without(statement, "Sid")
+                    found = _without(statement, "Sid", "Effect", "Principal")
                     if "Resource" in found:
                         mine = [x for x in found["Resource"] if _is_of(str(x), str(target))]
                         if not mine:
                             continue
                         found["Resource"] = mine
-                    policies.setdefault(str(target), []).append(found)
-    return {target: sorted(found, key=repr) for target, found in policies.items()}
+                    who = json.dumps(statement.get("Principal"), sort_keys=True)
+                    policies.setdefault(str(target), {})[f"{statement['Effect']} {who}"] = found
+    return policies
 
 
 def _is_of(resource_arn: str, target: str) -> bool:
