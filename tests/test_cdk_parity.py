@@ -11,9 +11,11 @@ still differ is listed below, line by line, with why.
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import json
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -86,8 +88,11 @@ class Pair:
     seconds: dict[str, float]
 
 
-# One pair per trigger, shared by its tests (one xdist group per trigger: jsii's start-up, 5-15 s,
-# is paid once per synth); kept for the session since a worker may interleave two triggers.
+# One pair per trigger per test session, shared by its tests: jsii's start-up (5-15 s) and the
+# renders are paid once. The tests of a trigger form one xdist group, but pytest 9.2 ignores the
+# group marks of xdist 3.8 (it sets item._nodeid, which pytest 9 no longer reads), so the workers
+# also share the pair through files: the first to need a trigger builds it under a lock, the
+# others wait and read it.
 _PAIRS: dict[str, Pair] = {}
 _TEMPLATES: dict[str, Path] = {}
 
@@ -104,11 +109,33 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def pair(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
     if trigger not in _PAIRS:
-        _PAIRS[trigger] = _pair(trigger, tmp_path_factory)
+        built = json.loads(_shared_build(trigger, tmp_path_factory).read_text())
+        _PAIRS[trigger] = Pair(
+            trigger=trigger,
+            # SAM's stack, deployed with samconfig.toml's defaults, gets the name CDK's has.
+            sam=parity.read(built["sam"], built["region"], built["stack"]),
+            cdk=parity.read(built["cdk"], built["region"], built["stack"]),
+            seconds=built["seconds"],
+        )
     return _PAIRS[trigger]
 
 
-def _pair(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+def _shared_build(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file holding the trigger's two templates, built once per test session."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's directory, above each worker's own
+    built = shared / f"parity-{trigger}.json"
+    with (shared / f"parity-{trigger}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not built.exists():
+            built.write_text(json.dumps(_build(trigger, tmp_path_factory)))
+    return built
+
+
+def _build(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The trigger's default answers rendered with SAM and translated, rendered with CDK and
+    synthesized, from one inline template (the working tree's)."""
     if "template" not in _TEMPLATES:
         _TEMPLATES["template"] = cdk_template(tmp_path_factory.mktemp("parity-template"))
     template = _TEMPLATES["template"]
@@ -135,14 +162,13 @@ def _pair(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
     assert result.returncode == 0, result.stdout + result.stderr
     (synthesized,) = (cdk_project / "cdk.out").glob("*.template.json")
     seconds["cdk render + synth"] = time.monotonic() - started
-    stack_name = synthesized.name.removesuffix(".template.json")
-    return Pair(
-        trigger=trigger,
-        # SAM's stack, deployed with samconfig.toml's defaults, gets the name CDK's has.
-        sam=parity.read(translated, region, stack_name),
-        cdk=parity.read(yaml.safe_load(synthesized.read_text()), region, stack_name),
-        seconds=seconds,
-    )
+    return {
+        "region": region,
+        "stack": synthesized.name.removesuffix(".template.json"),
+        "sam": translated,
+        "cdk": json.loads(synthesized.read_text()),
+        "seconds": seconds,
+    }
 
 
 def _translate(project: Path, region: str) -> dict[str, Any]:
