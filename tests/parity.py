@@ -47,7 +47,8 @@ _REF_IS_NAME = {
     "AWS::S3::Bucket",
     "AWS::SSM::Parameter",
 }
-# What CDK alone writes: its bootstrap check and the asset metadata (not part of the model).
+# CDK's own resource: the construct library's version report, not part of the model. (Its
+# BootstrapVersion parameter and rule are not resources; the views leave asset locations out.)
 _CDK_ONLY = {"AWS::CDK::Metadata"}
 
 
@@ -110,7 +111,6 @@ class _Reader:
         self.region = region
         self.conditions: dict[str, bool] = {}
         self.identities: dict[str, str] = {}
-        self._names_by_type: dict[str, int] = {}
 
     # -- identities -------------------------------------------------------------------------
 
