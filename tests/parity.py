@@ -577,8 +577,14 @@ def failure_handling(stack: Stack) -> dict[str, Any]:
         properties = _without(r.properties, "Tags")
         # An alias by its ARN or as "function:alias": Lambda takes either.
         properties["FunctionName"] = _qualified_name(properties["FunctionName"])
-        for item in properties.get("FilterCriteria", {}).get("Filters", []):
-            item["Pattern"] = json.loads(item["Pattern"])
+        if "FilterCriteria" in properties:
+            # A pattern is JSON in a string: its spacing is no part of it.
+            properties["FilterCriteria"] = {
+                "Filters": [
+                    {**item, "Pattern": json.loads(item["Pattern"])}
+                    for item in properties["FilterCriteria"]["Filters"]
+                ]
+            }
         mappings[str(properties.get("EventSourceArn"))] = properties
     invoke_configs = {
         _qualified_name(f"{r.properties['FunctionName']}:{r.properties['Qualifier']}"): (
