@@ -59,9 +59,10 @@ INTENDED: dict[str, str] = {
         "SAM's own marker on the functions it creates."
     ),
     "function.layers.*.DeletionPolicy: 'Retain' -> 'RetainExceptOnCreate'": (
-        "Both keep old layer versions for the function versions still pointing at them; SAM's "
-        "RetentionPolicy knows only Retain, CDK's RETAIN_ON_UPDATE_OR_DELETE also cleans up a "
-        "layer whose first create failed (the issue's RetainExceptOnCreate rule)."
+        "Both keep old layer versions for the function versions still pointing at them. SAM's "
+        "RetentionPolicy offers Retain or Delete; CDK's RETAIN_ON_UPDATE_OR_DELETE (the issue's "
+        "RetainExceptOnCreate rule) also deletes a layer version whose creating stack operation "
+        "rolled back, instead of leaving it behind."
     ),
     'resource policies.https://sqs.*.Deny {"AWS": ["*"]}.Action: [*] -> [\'sqs:*\']': (
         "CDK's enforce_ssl (SQS4 of cdk-nag) denies every SQS action without TLS; SAM's "
