@@ -31,12 +31,15 @@ from tests.answer_sets import ANSWER_SETS
 from tests.cdk import cdk_template, render_cdk, synthesize
 
 # The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja); a new one joins here.
+# http-api and rest-api render with CDK but do not join yet: SAM writes their routes as an
+# OpenAPI body and CDK as route/method resources, their metric-math alarms number their
+# queries differently, and an unnamed HTTP API is not known by its name; tests/parity.py needs a
+# view of the routes and of metric math first.
 TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
-# Answer sets of tests/answer_sets.py compared too, beyond each trigger's defaults. None yet: the
-# CDK rendering does not render their options. With "custom", the app fails to synthesize under
-# a permissions boundary (infra/stack.py uses Aws without importing it); past that, the CDK stack
-# leaves out the customer-managed key (function environment, log group, queues) and the VPC.
-ANSWER_SETS_TOO: tuple[str, ...] = ()
+# Answer sets of tests/answer_sets.py compared too, beyond each trigger's defaults: "custom"
+# flips the options (customer-managed key, VPC, permissions boundary, reserved concurrency,
+# linear deployment, Powertools layer, no idempotency, other sizes and region).
+ANSWER_SETS_TOO: tuple[str, ...] = ("custom",)
 # The cases: a trigger's name for its defaults, "set-<name>" for an answer set (some answer sets
 # are named after their trigger).
 CASES = (*TRIGGERS, *(f"set-{name}" for name in ANSWER_SETS_TOO))
