@@ -552,7 +552,7 @@ def test_s3_may_invoke_the_alias_for_this_bucket_in_this_account_only(synth: Syn
     assert props["Action"] == "lambda:InvokeFunction"
     assert props["FunctionName"] == {"Ref": _alias_id(synth)}
     assert props["Principal"] == permission["principal"]
-    assert props["SourceAccount"] == permission["source_account"]
+    assert props["SourceAccount"] == {"Ref": permission["source_account"]["ref"]}
     # The model spells the bucket's ARN out from its name (SAM must, to avoid a loop); CDK's
     # notification takes the bucket's own ARN attribute: the same ARN.
     assert permission["source_arn"]["sub"] == (
@@ -700,3 +700,18 @@ def test_public_function_url_has_the_models_cors_and_public_permissions(
         ("lambda:InvokeFunctionUrl", "NONE", None),
     ]
     assert len(public.of_type("AWS::Lambda::Permission")) == 2
+
+
+@pytest.mark.triggers("s3", "function-url")
+def test_trigger_outputs_are_the_models(synth: Synth) -> None:
+    outputs = synth.json(f"{STACK}.template.json")["Outputs"]
+    for entry in synth.model["outputs"]:
+        value = entry["value"]
+        if "ref" in value and value["ref"] in synth.model["resources"]:
+            expected: Any = {"Ref": synth.logical_id(value["ref"])}
+        elif "attr" in value:
+            expected = {"Fn::GetAtt": [synth.logical_id(value["attr"][0]), value["attr"][1]]}
+        else:
+            continue  # the function's and the stack's own, not the trigger's
+        assert outputs[entry["id"]]["Value"] == expected, entry["id"]
+        assert outputs[entry["id"]]["Description"] == entry["description"]
