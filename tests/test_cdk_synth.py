@@ -715,3 +715,11 @@ def test_trigger_outputs_are_the_models(synth: Synth) -> None:
             continue  # the function's and the stack's own, not the trigger's
         assert outputs[entry["id"]]["Value"] == expected, entry["id"]
         assert outputs[entry["id"]]["Description"] == entry["description"]
+
+
+@pytest.mark.triggers("s3")
+def test_s3_bucket_carries_the_models_checkov_skips(synth: Synth) -> None:
+    """The same reasons as SAM's template, for checkov on the synthesized template."""
+    bucket = synth.model["resources"][synth.model["source"]["bucket"]]
+    resource = synth.resources[synth.logical_id(synth.model["source"]["bucket"])]
+    assert resource["Metadata"]["checkov"] == {"skip": bucket["checkov_skips"]}
