@@ -23,7 +23,9 @@ from tests.cdk import cdk_template, render_cdk
 from tests.model import stack_model
 
 # The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
-TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
+TRIGGERS = ("sqs", "kinesis", "dynamodb-stream", "http-api", "rest-api")
+# The triggers whose source is an event source mapping (the others push or are called).
+POLLED = ("sqs", "kinesis", "dynamodb-stream")
 STACK = "order-processor-dev"
 # What a resource's name is in CloudFormation, per model kind (for the model id -> logical id map).
 _NAME_PROPERTY = {
@@ -37,10 +39,14 @@ class Synth:
     """The rendered project, the synth's outcome and what it wrote to cdk.out."""
 
     def __init__(
-        self, trigger: str, project: Path, result: subprocess.CompletedProcess[str]
+        self,
+        trigger: str,
+        project: Path,
+        result: subprocess.CompletedProcess[str],
+        **answers: Any,
     ) -> None:
         self.trigger = trigger
-        self.answers = {"trigger": trigger}
+        self.answers = {"trigger": trigger, **answers}
         self.model = stack_model(**self.answers)
         self.project = project
         self.result = result
@@ -101,15 +107,25 @@ def synth(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return _SYNTHS[trigger]
 
 
-def _synthesize(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def _synthesize(
+    trigger: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    context: dict[str, Any] | None = None,
+    **answers: Any,
+) -> Synth:
+    """Render the trigger's project (defaults, or these answers) and synthesize it, with
+    cdk.json's context and then `context` (as `cdk synth -c key=value` adds to it)."""
     assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
     template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
     project = render_cdk(
-        template, tmp_path_factory.mktemp(f"cdk-{trigger}") / "project", trigger=trigger
+        template,
+        tmp_path_factory.mktemp(f"cdk-{trigger}") / "project",
+        trigger=trigger,
+        **answers,
     )
     # `make build` puts the dependency layer here; synth only stages the directory.
     (project / "layer" / "build" / "python").mkdir(parents=True)
-    context = json.loads((project / "cdk.json").read_text())["context"]
+    context = {**json.loads((project / "cdk.json").read_text())["context"], **(context or {})}
     env = {
         **os.environ,
         "CDK_OUTDIR": "cdk.out",
@@ -126,7 +142,7 @@ def _synthesize(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth
         timeout=600,
         check=False,
     )
-    return Synth(trigger, project, result)
+    return Synth(trigger, project, result, **answers)
 
 
 def test_synth_passes_cdk_nag(synth: Synth) -> None:
@@ -162,6 +178,7 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
     if synth.trigger in ("kinesis", "dynamodb-stream"):
         # The failed-batches queue is where failures end; it has no dead-letter queue of its own.
         expected.append("AwsSolutions-SQS3")
+    expected += _api_acknowledgments(synth)
     assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
@@ -182,6 +199,11 @@ def test_alarms_are_the_models(synth: Synth) -> None:
     rollback = set()
     for alarm in model["alarms"]:
         key, props = alarms[f"{STACK}-{alarm['name']}"]
+        if alarm.get("metrics"):
+            _assert_metric_math(props, alarm)
+            if alarm["rolls_back"]:
+                rollback.add(key)
+            continue
         assert props["Namespace"] == alarm["namespace"]
         assert props["MetricName"] == alarm["metric"]
         assert props["Threshold"] == alarm["threshold"]
@@ -207,6 +229,7 @@ def test_alarms_are_the_models(synth: Synth) -> None:
     assert group["Properties"]["AutoRollbackConfiguration"]["Enabled"] is True
 
 
+@pytest.mark.triggers(*POLLED)
 def test_event_source_is_the_models_on_the_alias(synth: Synth) -> None:
     source = synth.model["source"]
     (alias_id,) = synth.of_type("AWS::Lambda::Alias")
@@ -336,3 +359,390 @@ def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
             assert statements[grant["sid"]]["Resource"] == expected, grant["sid"]
     # No construct added a policy of its own (the event source's GetQueueUrl, for one).
     assert synth.of_type("AWS::IAM::Policy") == {}
+
+
+# --- The API Gateway triggers (http-api, rest-api) -------------------------------------------
+
+_API_TRIGGERS = ("http-api", "rest-api")
+# The auth answers beyond the default (iam), each its own synth: (trigger, answers, context).
+_API_VARIANTS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "http-api-jwt": (
+        "http-api",
+        {
+            "api_auth": "jwt",
+            "jwt_issuer": "https://login.example.com/tenant-1",
+            "jwt_audience": "orders-api",
+        },
+        {},
+    ),
+    "http-api-public": (
+        "http-api",
+        {"api_auth": "none", "api_cors_origins": "https://app.example.com,http://localhost:3000"},
+        {},
+    ),
+    "rest-api-public": (
+        "rest-api",
+        {
+            "api_auth": "none",
+            "api_cors_origins": "https://app.example.com",
+            "permissions_boundary": "boundaries/lambda-workloads",
+        },
+        {},
+    ),
+    # The account's logging role is set already: `cdk deploy -c SetApiGatewayLoggingRole=false`.
+    "rest-api-shared-logging-role": ("rest-api", {}, {"SetApiGatewayLoggingRole": "false"}),
+}
+
+
+@pytest.fixture
+def variant_synth(variant: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    if variant not in _SYNTHS:
+        trigger, answers, context = _API_VARIANTS[variant]
+        _SYNTHS[variant] = _synthesize(trigger, tmp_path_factory, context=context, **answers)
+    return _SYNTHS[variant]
+
+
+def _variants(*names: str) -> pytest.MarkDecorator:
+    """Parametrize a test over these variants, each in its own xdist group (one synth each)."""
+    return pytest.mark.parametrize(
+        "variant",
+        [pytest.param(name, marks=pytest.mark.xdist_group(f"cdk-{name}")) for name in names],
+    )
+
+
+def _api_acknowledgments(synth: Synth) -> list[str]:
+    """The cdk-nag findings an API trigger acknowledges, by the answers (empty for the others)."""
+    source = synth.model["source"]
+    if source.get("kind") != "api":
+        return []
+    expected = []
+    public = source["auth"] == "none"
+    if source["protocol"] == "http-api":
+        # No authorizer on a route: the answers made the API public on purpose.
+        return ["AwsSolutions-APIG4"] * len(source["routes"]) if public else []
+    # No request validator (the resolver validates), no WAF web ACL of the stack's own, and
+    # methods authorized by IAM or by nothing, never by Cognito.
+    expected += ["AwsSolutions-APIG2", "AwsSolutions-APIG3"]
+    expected += ["AwsSolutions-COG4"] * len(source["routes"])
+    if public:
+        expected += ["AwsSolutions-APIG4"] * len(source["routes"])
+    if _logging_roles(synth):
+        grant = synth.model["resources"]["ApiGatewayLoggingRole"]["grants"][0]
+        pattern = grant["resource"]["sub"].replace("${", "<").replace("}", ">")
+        expected.append(f"AwsSolutions-IAM5[Resource::{pattern}]")
+    return expected
+
+
+def _assert_metric_math(props: dict[str, Any], alarm: dict[str, Any]) -> None:
+    """An alarm on the model's metric math: the expression, its label and the metrics it uses."""
+    metrics = {m["Id"]: m for m in props["Metrics"]}
+    (expression,) = (m for m in props["Metrics"] if "Expression" in m)
+    assert expression["Expression"] == alarm["expression"]
+    assert expression["Label"] == alarm["expression_label"]
+    assert expression["ReturnData"] is True
+    for used in alarm["metrics"]:
+        stat = metrics[used["id"]]["MetricStat"]
+        assert metrics[used["id"]]["ReturnData"] is False
+        assert stat["Metric"]["Namespace"] == alarm["namespace"]
+        assert stat["Metric"]["MetricName"] == used["metric"]
+        assert stat["Stat"] == used["statistic"]
+        assert stat["Period"] == alarm["period"]
+        assert sorted(d["Name"] for d in stat["Metric"]["Dimensions"]) == sorted(
+            name for name, _ in alarm["dimensions"]
+        )
+    assert len(metrics) == len(alarm["metrics"]) + 1
+
+
+def _logging_roles(synth: Synth) -> dict[str, dict[str, Any]]:
+    """The roles API Gateway assumes (the account's logging role)."""
+    return {
+        key: role
+        for key, role in synth.of_type("AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "apigateway.amazonaws.com"}
+    }
+
+
+def _only(synth: Synth, kind: str) -> tuple[str, dict[str, Any]]:
+    ((key, resource),) = synth.of_type(kind).items()
+    return key, resource
+
+
+def _refers_to(value: Any, logical_id: str) -> bool:
+    """Whether a CloudFormation value refers to the resource (Ref or GetAtt, at any depth)."""
+    text = json.dumps(value)
+    return json.dumps({"Ref": logical_id}) in text or f'["{logical_id}", ' in text
+
+
+def _log_group(synth: Synth, model_id: str) -> tuple[str, dict[str, Any]]:
+    """The log group of the model's resource, found by its name: the environment's, or (with an
+    API's id in it) the text before the id."""
+    name: str = synth.model["resources"][model_id]["name"].replace("${Environment}", "dev")
+
+    def named(value: Any) -> bool:
+        if isinstance(value, str):
+            return value == name
+        return bool(value["Fn::Join"][1][0] == name.partition("${")[0])
+
+    (found,) = (
+        (key, group)
+        for key, group in synth.of_type("AWS::Logs::LogGroup").items()
+        if named(group["Properties"]["LogGroupName"])
+    )
+    return found
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+def test_api_log_groups_are_the_models(synth: Synth) -> None:
+    groups = {
+        model_id: resource
+        for model_id, resource in synth.model["resources"].items()
+        if resource["kind"] == "log-group"
+    }
+    # The function's own log group besides the API's.
+    assert len(synth.of_type("AWS::Logs::LogGroup")) == len(groups) + 1
+    for model_id, group in groups.items():
+        _, resource = _log_group(synth, model_id)
+        assert resource["Properties"]["RetentionInDays"] == group["retention_days"]
+        assert group["retain"] is True
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
+
+
+@pytest.mark.triggers("http-api")
+def test_http_api_and_its_stage_are_the_models(synth: Synth) -> None:
+    http_api = synth.model["resources"]["HttpApi"]
+    source = synth.model["source"]
+    api_id, api = _only(synth, "AWS::ApiGatewayV2::Api")
+    assert api["Properties"]["ProtocolType"] == "HTTP"
+    assert api["Properties"]["Name"] == STACK
+    assert api["Properties"]["FailOnWarnings"] is http_api["fail_on_warnings"]
+    _, stage = _only(synth, "AWS::ApiGatewayV2::Stage")
+    props = stage["Properties"]
+    assert props["ApiId"] == {"Ref": api_id}
+    assert props["StageName"] == http_api["stage"]
+    assert props["AutoDeploy"] is True
+    assert props["DefaultRouteSettings"] == {
+        "ThrottlingRateLimit": source["throttling"]["rate_limit"],
+        "ThrottlingBurstLimit": source["throttling"]["burst_limit"],
+    }
+    assert props["AccessLogSettings"]["Format"] == http_api["access_log"]["format"]
+    group_id, _ = _log_group(synth, http_api["access_log"]["group"])
+    assert _refers_to(props["AccessLogSettings"]["DestinationArn"], group_id)
+
+
+@pytest.mark.triggers("http-api")
+def test_http_api_routes_are_the_models_on_the_alias(synth: Synth) -> None:
+    source = synth.model["source"]
+    (alias_id,) = synth.of_type("AWS::Lambda::Alias")
+    routes = synth.of_type("AWS::ApiGatewayV2::Route")
+    assert sorted(r["Properties"]["RouteKey"] for r in routes.values()) == sorted(
+        r["route_key"] for r in source["routes"]
+    )
+    integration_id, integration = _only(synth, "AWS::ApiGatewayV2::Integration")
+    props = integration["Properties"]
+    assert props["IntegrationType"] == "AWS_PROXY"
+    assert props["IntegrationUri"] == {"Ref": alias_id}
+    assert props["PayloadFormatVersion"] == source["payload_version"]
+    assert props["TimeoutInMillis"] == source["integration_timeout_ms"]
+    for route in routes.values():
+        assert _refers_to(route["Properties"]["Target"], integration_id)
+        assert route["Properties"]["AuthorizationType"] == "AWS_IAM"
+
+
+@pytest.mark.triggers("rest-api")
+def test_rest_api_and_its_stage_are_the_models(synth: Synth) -> None:
+    rest_api = synth.model["resources"]["RestApi"]
+    source = synth.model["source"]
+    api_id, api = _only(synth, "AWS::ApiGateway::RestApi")
+    assert api["Properties"]["Name"] == STACK
+    assert api["Properties"]["EndpointConfiguration"] == {"Types": [rest_api["endpoint"]]}
+    _, stage = _only(synth, "AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    assert props["RestApiId"] == {"Ref": api_id}
+    assert props["StageName"] == "dev"  # the model's {'ref': 'Environment'}
+    assert props["TracingEnabled"] is rest_api["tracing"]
+    assert props["CacheClusterEnabled"] is rest_api["cache"]
+    assert props["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": source["throttling"]["rate_limit"],
+            "ThrottlingBurstLimit": source["throttling"]["burst_limit"],
+            "MetricsEnabled": rest_api["metrics"],
+            "LoggingLevel": rest_api["logging_level"],
+            "DataTraceEnabled": rest_api["data_trace"],
+        }
+    ]
+    assert props["AccessLogSetting"]["Format"] == rest_api["access_log"]["format"]
+    group_id, _ = _log_group(synth, rest_api["access_log"]["group"])
+    assert _refers_to(props["AccessLogSetting"]["DestinationArn"], group_id)
+
+
+@pytest.mark.triggers("rest-api")
+def test_rest_api_methods_are_the_models_routes_on_the_alias(synth: Synth) -> None:
+    source = synth.model["source"]
+    (alias_id,) = synth.of_type("AWS::Lambda::Alias")
+    paths = {
+        key: "/" + r["Properties"]["PathPart"]
+        for key, r in synth.of_type("AWS::ApiGateway::Resource").items()
+    }
+    methods = synth.of_type("AWS::ApiGateway::Method").values()
+    routes = sorted(
+        (
+            paths.get(m["Properties"]["ResourceId"].get("Ref", ""), "/"),
+            m["Properties"]["HttpMethod"],
+        )
+        for m in methods
+    )
+    assert routes == sorted((r["path"], r["method"]) for r in source["routes"])
+    for method in methods:
+        props = method["Properties"]
+        assert props["AuthorizationType"] == "AWS_IAM"
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+        assert props["Integration"]["TimeoutInMillis"] == source["integration_timeout_ms"]
+        assert _refers_to(props["Integration"]["Uri"], alias_id)
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+def test_api_may_invoke_only_the_alias_from_its_own_routes(synth: Synth) -> None:
+    source = synth.model["source"]
+    (alias_id,) = synth.of_type("AWS::Lambda::Alias")
+    api_kind = {"http-api": "AWS::ApiGatewayV2::Api", "rest-api": "AWS::ApiGateway::RestApi"}
+    api_id, _ = _only(synth, api_kind[source["protocol"]])
+    permissions = list(synth.of_type("AWS::Lambda::Permission").values())
+    # One per route: no test-invoke permission, none on the unpublished function.
+    assert len(permissions) == len(source["routes"])
+    for permission in permissions:
+        props = permission["Properties"]
+        assert props["Principal"] == "apigateway.amazonaws.com"
+        assert props["Action"] == "lambda:InvokeFunction"
+        assert props["FunctionName"] == {"Ref": alias_id}
+        arn = props["SourceArn"]["Fn::Join"][1]
+        assert {"Ref": api_id} in arn
+        assert arn[0].startswith("arn:aws:execute-api:")
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+def test_api_outputs_are_the_models(synth: Synth) -> None:
+    outputs = synth.json(f"{STACK}.template.json")["Outputs"]
+    # Only the model's: RestApi's own endpoint output is dropped, ApiUrl says it.
+    assert sorted(outputs) == sorted(o["id"] for o in synth.model["outputs"])
+    api_kind = {"http-api": "AWS::ApiGatewayV2::Api", "rest-api": "AWS::ApiGateway::RestApi"}
+    api_id, _ = _only(synth, api_kind[synth.model["source"]["protocol"]])
+    url = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
+    assert url[:2] == ["https://", {"Ref": api_id}]
+    assert url[-1].endswith("/dev/" if synth.trigger == "rest-api" else "/")
+
+
+@pytest.mark.triggers("rest-api")
+def test_rest_api_sets_the_accounts_logging_role_from_the_model(synth: Synth) -> None:
+    model_role = synth.model["resources"]["ApiGatewayLoggingRole"]
+    ((role_id, role),) = _logging_roles(synth).items()
+    (policy,) = role["Properties"]["Policies"]
+    assert policy["PolicyName"] == model_role["policy_name"]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert [(s["Sid"], sorted(s["Action"])) for s in statements] == [
+        (g["sid"], sorted(g["actions"])) for g in model_role["grants"]
+    ]
+    for resource in (role, _only(synth, "AWS::ApiGateway::Account")[1]):
+        assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+            "RetainExceptOnCreate",
+            "Retain",
+        )
+    account_id, account = _only(synth, "AWS::ApiGateway::Account")
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    # The stage logs only once the setting is made: its access log group waits for it.
+    group = synth.model["resources"]["RestApi"]["access_log"]["group"]
+    assert account_id in _log_group(synth, group)[1]["DependsOn"]
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+@_variants(*_API_VARIANTS)
+def test_each_api_auth_answer_synths_under_cdk_nag(variant_synth: Synth) -> None:
+    synth = variant_synth
+    assert synth.result.returncode == 0, synth.result.stdout + synth.result.stderr
+    report = synth.json("validation-report.json")
+    assert [p for p in report["pluginReports"] if p.get("violations")] == []
+    acknowledged = [
+        (rule, reason)
+        for entries in synth.json(f"{STACK}.metadata.json").values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:acknowledged-rules"
+        for rule, reason in entry["data"].items()
+    ]
+    # The function's, as for every trigger, and the API's by the answers.
+    expected = [
+        "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambda]",
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-L1",
+        *_api_acknowledgments(synth),
+    ]
+    assert sorted(rule.split("::", 1)[1] for rule, _ in acknowledged) == sorted(expected)
+    for rule, reason in acknowledged:
+        assert len(reason.split()) >= 8, f"{rule}: the reason must say why"
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+@_variants(*_API_VARIANTS)
+def test_api_authorization_is_the_answers(variant_synth: Synth) -> None:
+    synth = variant_synth
+    source = synth.model["source"]
+    kind = {"http-api": "AWS::ApiGatewayV2::Route", "rest-api": "AWS::ApiGateway::Method"}
+    expected = {"iam": "AWS_IAM", "jwt": "JWT", "none": "NONE"}[source["auth"]]
+    routes = synth.of_type(kind[source["protocol"]]).values()
+    assert [r["Properties"]["AuthorizationType"] for r in routes] == [expected] * len(
+        source["routes"]
+    )
+    authorizers = synth.of_type("AWS::ApiGatewayV2::Authorizer")
+    if source["auth"] != "jwt":
+        assert authorizers == {}
+        return
+    ((authorizer_id, authorizer),) = authorizers.items()
+    assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Issuer": source["jwt"]["issuer"],
+        "Audience": [source["jwt"]["audience"]],
+    }
+    assert authorizer["Properties"]["IdentitySource"] == [source["jwt"]["identity_source"]]
+    for route in routes:
+        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+
+
+@pytest.mark.triggers(*_API_TRIGGERS)
+@_variants("http-api-public", "rest-api-public")
+def test_api_cors_is_where_the_model_puts_it(variant_synth: Synth) -> None:
+    synth = variant_synth
+    cors = synth.model["source"]["cors"]
+    if cors["configured_in"] == "resolver":
+        # The REST API proxies preflight to the function's resolver: no OPTIONS mock methods.
+        methods = synth.of_type("AWS::ApiGateway::Method").values()
+        assert "OPTIONS" not in [m["Properties"]["HttpMethod"] for m in methods]
+        return
+    _, api = _only(synth, "AWS::ApiGatewayV2::Api")
+    assert api["Properties"]["CorsConfiguration"] == {
+        "AllowOrigins": cors["allow_origins"],
+        "AllowMethods": cors["allow_methods"],
+        "AllowHeaders": cors["allow_headers"],
+        "MaxAge": cors["max_age"],
+    }
+
+
+@pytest.mark.triggers("rest-api")
+@_variants("rest-api-public")
+def test_rest_api_logging_role_is_under_the_permissions_boundary(variant_synth: Synth) -> None:
+    ((_, role),) = _logging_roles(variant_synth).items()
+    boundary = json.dumps(role["Properties"]["PermissionsBoundary"])
+    assert ":policy/boundaries/lambda-workloads" in boundary
+
+
+@pytest.mark.triggers("rest-api")
+@_variants("rest-api-shared-logging-role")
+def test_rest_api_leaves_a_set_logging_role_alone(variant_synth: Synth) -> None:
+    synth = variant_synth
+    assert _logging_roles(synth) == {}
+    assert synth.of_type("AWS::ApiGateway::Account") == {}
+    group = synth.model["resources"]["RestApi"]["access_log"]["group"]
+    assert "DependsOn" not in _log_group(synth, group)[1]
