@@ -595,7 +595,12 @@ def lived_in(root: str) -> bool:
 
 
 def next_steps(checked: int, dest: str) -> str:
-    """The success message: what was checked, and the commands to run next."""
+    """The success message: what was checked, and the commands to run next (`make validate`
+    as the project's IaC tool does it: a CDK project is the one with cdk.json)."""
+    if os.path.exists(os.path.join(dest, "cdk.json")):
+        validate_step = "  make validate    # cdk synth with cdk-nag, then cfn-lint"
+    else:
+        validate_step = "  make validate    # SAM translate + cfn-lint, checkov"
     # Copier runs tasks from inside the destination, so "cd ." would be useless: always
     # show the absolute path, quoted in case it contains spaces.
     return "\n".join(
@@ -605,7 +610,7 @@ def next_steps(checked: int, dest: str) -> str:
             f"  cd {shlex.quote(dest)}",
             "  make install     # create the virtual environment (uv)",
             "  make test        # lint, type check, unit and integration tests",
-            "  make validate    # SAM translate + cfn-lint, checkov",
+            validate_step,
             "  make deploy ENV=dev",
         ]
     )

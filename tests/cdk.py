@@ -6,7 +6,11 @@ so the answers are validated and defaulted exactly as for a real project; nothin
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +55,26 @@ def render_cdk(template: Path, destination: Path, **answers: Any) -> Path:
         quiet=True,
     )
     return destination
+
+
+def synthesize(project: Path) -> subprocess.CompletedProcess[str]:
+    """Synthesize the rendered app into `project`/cdk.out as `cdk synth` runs it, offline.
+
+    cdk.json's context goes in CDK_CONTEXT_JSON, as the CLI passes it: `python app.py` alone does
+    not read cdk.json and would synthesize another stack (other feature flags, other version
+    logical IDs). The dependency layer's directory, which `make build` fills, is created empty:
+    synth only stages it.
+    """
+    assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
+    (project / "layer" / "build" / "python").mkdir(parents=True, exist_ok=True)
+    context = json.loads((project / "cdk.json").read_text())["context"]
+    env = {**os.environ, "CDK_OUTDIR": "cdk.out", "CDK_CONTEXT_JSON": json.dumps(context)}
+    return subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,11 +30,13 @@ TRIGGERS = (
     "dynamodb-stream",
     "http-api",
     "rest-api",
+    "s3",
+    "function-url",
     "sns",
     "eventbridge",
     "schedule",
 )
-# The triggers whose source is an event source mapping (the others push or are called).
+# The triggers whose event source is a mapping Lambda polls (the others are pushed or called).
 POLLED = ("sqs", "kinesis", "dynamodb-stream")
 STACK = "order-processor-dev"
 # What a resource's name is in CloudFormation, per model kind (for the model id -> logical id map).
@@ -41,6 +44,10 @@ _NAME_PROPERTY = {
     "sqs-queue": ("AWS::SQS::Queue", "QueueName"),
     "kinesis-stream": ("AWS::Kinesis::Stream", "Name"),
     "dynamodb-table": ("AWS::DynamoDB::Table", "TableName"),
+    # Named by a text with ${...} placeholders (bucket_name), or not named at all: the one
+    # resource of its type in the stack.
+    "s3-bucket": ("AWS::S3::Bucket", None),
+    "lambda-function-url": ("AWS::Lambda::Url", None),
     "sns-topic": ("AWS::SNS::Topic", "TopicName"),
     "eventbridge-bus": ("AWS::Events::EventBus", "Name"),
     "scheduler-group": ("AWS::Scheduler::ScheduleGroup", "Name"),
@@ -105,6 +112,9 @@ class Synth:
         """The logical id CDK gave the model's resource (found by its name)."""
         resource = self.model["resources"][model_id]
         kind, name_property = _NAME_PROPERTY[resource["kind"]]
+        if name_property is None:
+            (key,) = self.of_type(kind)
+            return key
         name = (
             f"{STACK}-{resource['name_suffix']}"
             if "name_suffix" in resource
@@ -119,6 +129,16 @@ class Synth:
     def properties(self, model_id: str) -> dict[str, Any]:
         properties: dict[str, Any] = self.resources[self.logical_id(model_id)]["Properties"]
         return properties
+
+    @property
+    def function_id(self) -> str:
+        """The logical id of the model's function (CDK may add functions of its own)."""
+        (key,) = (
+            k
+            for k, r in self.of_type("AWS::Lambda::Function").items()
+            if r["Properties"].get("FunctionName") == STACK
+        )
+        return key
 
 
 # One synth per trigger, shared by its tests: jsii's start-up dominates (5-15 s), so each trigger's
@@ -223,16 +243,46 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
     if synth.trigger in ("kinesis", "dynamodb-stream"):
         # The failed-batches queue is where failures end; it has no dead-letter queue of its own.
         expected.append("AwsSolutions-SQS3")
+    expected += _api_acknowledgments(synth)
     if synth.trigger in _ASYNC:
         # The on-failure queue and the source's dead-letter queue are where failures end.
         expected += ["AwsSolutions-SQS3"] * 2
     if synth.trigger == "sns":
         # cfn-lint's check knows unqualified functions only; the alias is the endpoint.
         expected.append("W3694")  # CloudFormation-Validate::W3694
-    expected += _api_acknowledgments(synth)
+    if synth.trigger == "s3":
+        (read,) = (g for g in synth.model["grants"] if g["intent"] == "read-objects")
+        expected += [
+            # Server access logs; the failure queue is where failures end (like the streams').
+            "AwsSolutions-S1",
+            "AwsSolutions-SQS3",
+            # The objects under the prefix, which producers name.
+            f"AwsSolutions-IAM5[Resource::{_nag_text(read['resource']['sub'])}]",
+            # CDK's notifications handler: AWS's basic execution policy on its role.
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+        ]
     assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
+
+
+def _nag_text(text: str) -> str:
+    """A model text with ${...} placeholders as cdk-nag names it: <AWS::Region>, dev."""
+    return re.sub(r"\$\{(AWS::\w+)\}", r"<\1>", text.replace("${Environment}", "dev"))
+
+
+def _cfn_text(text: str) -> Any:
+    """A model text with ${Environment} and pseudo parameters as CDK writes it: a string, or a
+    Fn::Join of its parts (None if it names another resource)."""
+    text = text.replace("${Environment}", "dev")
+    if re.search(r"\$\{(?!AWS::)", text):
+        return None
+    parts: list[Any] = [
+        {"Ref": part[2:-1]} if part.startswith("${") else part
+        for part in re.split(r"(\$\{AWS::\w+\})", text)
+        if part
+    ]
+    return parts[0] if len(parts) == 1 else {"Fn::Join": ["", parts]}
 
 
 def _resolved_name(value: Any) -> str:
@@ -250,24 +300,35 @@ def test_alarms_are_the_models(synth: Synth) -> None:
     rollback = set()
     for alarm in model["alarms"]:
         key, props = alarms[f"{STACK}-{alarm['name']}"]
-        if alarm.get("metrics"):
-            _assert_metric_math(props, alarm)
-            if alarm["rolls_back"]:
-                rollback.add(key)
-            continue
-        assert props["Namespace"] == alarm["namespace"]
-        assert props["MetricName"] == alarm["metric"]
         assert props["Threshold"] == alarm["threshold"]
         assert props["ComparisonOperator"] == alarm["comparison"]
         assert props["EvaluationPeriods"] == alarm["evaluation_periods"]
-        assert props["Period"] == alarm["period"]
-        if alarm.get("extended_statistic"):
-            assert props["ExtendedStatistic"] == alarm["extended_statistic"]
+        if alarm.get("metrics"):
+            # Metric math: the expression over the model's metrics (CDK names the expression).
+            metrics = {m["Id"]: m for m in props["Metrics"]}
+            (expression,) = (m for m in props["Metrics"] if "Expression" in m)
+            assert expression["Expression"] == alarm["expression"]
+            assert expression["ReturnData"] is True
+            for metric in alarm["metrics"]:
+                stat = metrics[metric["id"]]["MetricStat"]
+                assert stat["Metric"]["Namespace"] == alarm["namespace"]
+                assert stat["Metric"]["MetricName"] == metric["metric"]
+                assert stat["Stat"] == metric["statistic"]
+                assert stat["Period"] == alarm["period"]
+                assert sorted(d["Name"] for d in stat["Metric"]["Dimensions"]) == sorted(
+                    name for name, _ in alarm["dimensions"]
+                )
         else:
-            assert props["Statistic"] == alarm["statistic"]
-        assert sorted(d["Name"] for d in props["Dimensions"]) == sorted(
-            name for name, _ in alarm["dimensions"]
-        )
+            assert props["Namespace"] == alarm["namespace"]
+            assert props["MetricName"] == alarm["metric"]
+            assert props["Period"] == alarm["period"]
+            if alarm.get("extended_statistic"):
+                assert props["ExtendedStatistic"] == alarm["extended_statistic"]
+            else:
+                assert props["Statistic"] == alarm["statistic"]
+            assert sorted(d["Name"] for d in props["Dimensions"]) == sorted(
+                name for name, _ in alarm["dimensions"]
+            )
         assert props["TreatMissingData"] == "notBreaching"
         assert f"docs/runbook.md#{alarm['name']}" in props["AlarmDescription"]
         if alarm["rolls_back"]:
@@ -396,12 +457,14 @@ def _resource_of_grant(synth: Synth, resource: Any) -> Any:
             if resource["sub"].startswith(prefix):
                 arn = {"Fn::GetAtt": [synth.logical_id(model_id), "Arn"]}
                 return {"Fn::Join": ["", [arn, resource["sub"][len(prefix) :]]]}
+        # A spelled-out ARN (the S3 bucket's, named before the bucket exists).
+        return _cfn_text(resource["sub"])
     return None
 
 
 def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
     grants = synth.model["grants"]
-    (function,) = synth.of_type("AWS::Lambda::Function").values()
+    function = synth.resources[synth.function_id]
     role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
     (policy,) = synth.resources[role_id]["Properties"]["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
@@ -411,11 +474,16 @@ def test_execution_role_holds_exactly_the_models_grants(synth: Synth) -> None:
         assert sorted([actions] if isinstance(actions, str) else actions) == sorted(
             grant["actions"]
         )
+        assert statements[grant["sid"]]["Effect"] == grant.get("effect", "Allow")
         expected = _resource_of_grant(synth, grant["resource"])
         if expected is not None:
             assert statements[grant["sid"]]["Resource"] == expected, grant["sid"]
     # No construct added a policy of its own (the event source's GetQueueUrl, for one).
-    assert synth.of_type("AWS::IAM::Policy") == {}
+    assert [
+        key
+        for key, policy in synth.of_type("AWS::IAM::Policy").items()
+        if {"Ref": role_id} in policy["Properties"].get("Roles", [])
+    ] == []
 
 
 # --- The API Gateway triggers (http-api, rest-api) -------------------------------------------
@@ -488,26 +556,6 @@ def _api_acknowledgments(synth: Synth) -> list[str]:
         pattern = grant["resource"]["sub"].replace("${", "<").replace("}", ">")
         expected.append(f"AwsSolutions-IAM5[Resource::{pattern}]")
     return expected
-
-
-def _assert_metric_math(props: dict[str, Any], alarm: dict[str, Any]) -> None:
-    """An alarm on the model's metric math: the expression, its label and the metrics it uses."""
-    metrics = {m["Id"]: m for m in props["Metrics"]}
-    (expression,) = (m for m in props["Metrics"] if "Expression" in m)
-    assert expression["Expression"] == alarm["expression"]
-    assert expression["Label"] == alarm["expression_label"]
-    assert expression["ReturnData"] is True
-    for used in alarm["metrics"]:
-        stat = metrics[used["id"]]["MetricStat"]
-        assert metrics[used["id"]]["ReturnData"] is False
-        assert stat["Metric"]["Namespace"] == alarm["namespace"]
-        assert stat["Metric"]["MetricName"] == used["metric"]
-        assert stat["Stat"] == used["statistic"]
-        assert stat["Period"] == alarm["period"]
-        assert sorted(d["Name"] for d in stat["Metric"]["Dimensions"]) == sorted(
-            name for name, _ in alarm["dimensions"]
-        )
-    assert len(metrics) == len(alarm["metrics"]) + 1
 
 
 def _logging_roles(synth: Synth) -> dict[str, dict[str, Any]]:
@@ -805,12 +853,313 @@ def test_rest_api_leaves_a_set_logging_role_alone(variant_synth: Synth) -> None:
     assert "DependsOn" not in _log_group(synth, group)[1]
 
 
-# The asynchronously invoked triggers (sns, eventbridge, schedule).
+# The S3 and function URL triggers (includes/triggers/{s3,function-url}/cdk.py.jinja).
+
+# Answers that put every role under a boundary and the trigger's data under the stack key.
+_GUARDED = {"permissions_boundary": "boundaries/lambda-boundary", "kms_key": "customer-managed"}
+
+
+def _variant(synth: Synth, tmp_path_factory: pytest.TempPathFactory, **answers: str) -> Synth:
+    """The synth of the trigger's default answers with `answers` changed, shared like `synth`."""
+    key = synth.trigger + "".join(f" {k}={v}" for k, v in sorted(answers.items()))
+    if key not in _SYNTHS:
+        _SYNTHS[key] = _synthesize(synth.trigger, tmp_path_factory, None, **answers)
+    return _SYNTHS[key]
 
 
 def _alias_id(synth: Synth) -> str:
     (alias_id,) = synth.of_type("AWS::Lambda::Alias")
+    assert synth.resources[alias_id]["Properties"]["Name"] == synth.model["function"]["alias"]
     return alias_id
+
+
+def _findings(synth: Synth) -> list[tuple[str, str]]:
+    assert synth.result.returncode == 0, synth.result.stdout + synth.result.stderr
+    report = synth.json("validation-report.json")
+    return [
+        (violation["ruleName"], construct["constructPath"])
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        for construct in violation["violatingConstructs"]
+    ]
+
+
+@pytest.mark.triggers("s3")
+def test_s3_bucket_is_the_models(synth: Synth) -> None:
+    bucket = synth.model["resources"][synth.model["source"]["bucket"]]
+    resource = synth.resources[synth.logical_id(synth.model["source"]["bucket"])]
+    props = resource["Properties"]
+    assert props["BucketName"] == _cfn_text(bucket["bucket_name"]["sub"])
+    assert bucket["kms_key"] is None
+    # SSE-KMS under the AWS-managed aws/s3 key, as SAM's template has it (no key id).
+    assert props["BucketEncryption"] == {
+        "ServerSideEncryptionConfiguration": [
+            {
+                "BucketKeyEnabled": bucket["bucket_key"],
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+            }
+        ]
+    }
+    assert bucket["block_public_access"] is True
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": bucket["object_ownership"]}]
+    }
+    assert bucket["versioned"] is True
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LifecycleConfiguration"]["Rules"] == [
+        {
+            "Id": "ExpireOverwrittenVersions",
+            "NoncurrentVersionExpiration": {
+                "NoncurrentDays": bucket["noncurrent_version_expiration_days"]
+            },
+            "Status": "Enabled",
+        },
+        {
+            "AbortIncompleteMultipartUpload": {
+                "DaysAfterInitiation": bucket["abort_incomplete_upload_days"]
+            },
+            "Id": "AbortIncompleteUploads",
+            "Status": "Enabled",
+        },
+    ]
+    assert bucket["retain"] is True
+    assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
+        "RetainExceptOnCreate",
+        "Retain",
+    )
+
+
+@pytest.mark.triggers("s3")
+def test_s3_bucket_refuses_requests_without_tls(synth: Synth) -> None:
+    bucket_id = synth.logical_id(synth.model["source"]["bucket"])
+    assert synth.model["resources"][synth.model["source"]["bucket"]]["tls_only"] is True
+    (policy,) = synth.of_type("AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "s3:*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Resource": [arn, {"Fn::Join": ["", [arn, "/*"]]}],
+        }
+    ]
+
+
+@pytest.mark.triggers("s3")
+def test_s3_notification_invokes_the_alias_for_the_models_keys(synth: Synth) -> None:
+    source = synth.model["source"]
+    (notifications,) = synth.of_type("Custom::S3BucketNotifications").values()
+    props = notifications["Properties"]
+    assert props["BucketName"] == {"Ref": synth.logical_id(source["bucket"])}
+    (configuration,) = props["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert configuration["Events"] == [source["events"]]
+    assert sorted(
+        (r["Name"], r["Value"]) for r in configuration["Filter"]["Key"]["FilterRules"]
+    ) == [("prefix", source["prefix"]), ("suffix", source["suffix"])]
+    assert configuration["LambdaFunctionArn"] == {"Ref": _alias_id(synth)}
+    assert set(props) == {
+        "ServiceToken",
+        "BucketName",
+        "NotificationConfiguration",
+        "Managed",
+        "SkipDestinationValidation",
+    }
+    assert "QueueConfigurations" not in props["NotificationConfiguration"]
+    # S3 checks that it may invoke the alias before it accepts the notification.
+    (permission_id,) = synth.of_type("AWS::Lambda::Permission")
+    assert permission_id in notifications["DependsOn"]
+
+
+@pytest.mark.triggers("s3")
+def test_s3_may_invoke_the_alias_for_this_bucket_in_this_account_only(synth: Synth) -> None:
+    permission = synth.model["source"]["permission"]
+    bucket = synth.model["resources"][synth.model["source"]["bucket"]]
+    (props,) = (r["Properties"] for r in synth.of_type("AWS::Lambda::Permission").values())
+    assert props["Action"] == "lambda:InvokeFunction"
+    assert props["FunctionName"] == {"Ref": _alias_id(synth)}
+    assert props["Principal"] == permission["principal"]
+    assert props["SourceAccount"] == {"Ref": permission["source_account"]["ref"]}
+    # The model spells the bucket's ARN out from its name (SAM must, to avoid a loop); CDK's
+    # notification takes the bucket's own ARN attribute: the same ARN.
+    assert permission["source_arn"]["sub"] == (
+        "arn:${AWS::Partition}:s3:::" + bucket["bucket_name"]["sub"]
+    )
+    assert props["SourceArn"] == {
+        "Fn::GetAtt": [synth.logical_id(synth.model["source"]["bucket"]), "Arn"]
+    }
+
+
+@pytest.mark.triggers("s3")
+def test_s3_async_invocation_retries_and_failure_queue_are_the_models(synth: Synth) -> None:
+    source = synth.model["source"]
+    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
+    assert destination["id"] == source["on_failure"]
+    (props,) = (r["Properties"] for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values())
+    assert props["FunctionName"] == {"Ref": synth.function_id}
+    # The alias's name, the last field of its ARN.
+    assert props["Qualifier"] == {
+        "Fn::Select": [7, {"Fn::Split": [":", {"Ref": _alias_id(synth)}]}]
+    }
+    assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
+    assert props["MaximumEventAgeInSeconds"] == source["maximum_event_age_seconds"]
+    assert props["DestinationConfig"] == {
+        "OnFailure": {
+            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
+        }
+    }
+
+
+@pytest.mark.triggers("s3")
+def test_s3_notifications_handler_may_only_configure_this_bucket(synth: Synth) -> None:
+    """CDK's custom-resource function writes the notification; its role may touch no other
+    bucket (its managed policy writes logs, acknowledged with the reason)."""
+    (handler_id,) = (k for k in synth.of_type("AWS::Lambda::Function") if k != synth.function_id)
+    role_id = synth.resources[handler_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    (policy,) = (
+        p["Properties"]
+        for p in synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"]["Roles"]
+    )
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "s3:PutBucketNotification",
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [synth.logical_id(synth.model["source"]["bucket"]), "Arn"]},
+        }
+    ]
+    (managed,) = synth.resources[role_id]["Properties"]["ManagedPolicyArns"]
+    assert managed["Fn::Join"][1][-1].endswith("service-role/AWSLambdaBasicExecutionRole")
+
+
+@pytest.mark.triggers("s3", "function-url")
+def test_every_role_is_under_the_permissions_boundary(
+    synth: Synth, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The execution role, CodeDeploy's and CDK's own (the S3 notifications handler's)."""
+    guarded = _variant(synth, tmp_path_factory, **_GUARDED)
+    assert _findings(guarded) == []
+    roles = guarded.of_type("AWS::IAM::Role")
+    assert len(roles) == (3 if synth.trigger == "s3" else 2)
+    boundary = _cfn_text(
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + _GUARDED["permissions_boundary"]
+    )
+    for key, role in roles.items():
+        assert role["Properties"].get("PermissionsBoundary") == boundary, key
+
+
+@pytest.mark.triggers("s3")
+def test_s3_bucket_and_failure_queue_use_the_stack_key_when_customer_managed(
+    synth: Synth, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    guarded = _variant(synth, tmp_path_factory, **_GUARDED)
+    source = guarded.model["source"]
+    bucket = guarded.model["resources"][source["bucket"]]
+    assert bucket["kms_key"] == {"arn": "EncryptionKey"}
+    (key_id,) = guarded.of_type("AWS::KMS::Key")
+    (rule,) = guarded.properties(source["bucket"])["BucketEncryption"][
+        "ServerSideEncryptionConfiguration"
+    ]
+    assert rule["ServerSideEncryptionByDefault"] == {
+        "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+        "SSEAlgorithm": "aws:kms",
+    }
+    assert rule["BucketKeyEnabled"] is True
+    queue = guarded.properties(source["on_failure"])
+    assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+
+
+@pytest.mark.triggers("function-url")
+def test_function_url_is_the_models_on_the_alias(synth: Synth) -> None:
+    source = synth.model["source"]
+    props = synth.properties(source["url"])
+    assert props["TargetFunctionArn"] == {"Fn::GetAtt": [synth.function_id, "Arn"]}
+    assert props["Qualifier"] == synth.model["function"]["alias"]
+    assert props["AuthType"] == source["auth_type"] == "AWS_IAM"
+    assert props["InvokeMode"] == source["invoke_mode"]
+    assert source["cors"] is None
+    assert "Cors" not in props
+    # Signed requests only: nothing grants the public an invocation.
+    assert synth.of_type("AWS::Lambda::Permission") == {}
+
+
+@pytest.mark.triggers("function-url")
+def test_function_url_reserves_the_models_concurrency(synth: Synth) -> None:
+    """A function URL has no throttle of its own: the reservation is it (10 by default)."""
+    reserved = synth.model["function"]["reserved_concurrency"]
+    assert reserved == 10
+    function = synth.resources[synth.function_id]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == reserved
+
+
+@pytest.mark.triggers("function-url")
+def test_public_function_url_has_the_models_cors_and_public_permissions(
+    synth: Synth, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    public = _variant(
+        synth, tmp_path_factory, api_auth="none", api_cors_origins="https://app.example.com"
+    )
+    assert _findings(public) == []
+    source = public.model["source"]
+    props = public.properties(source["url"])
+    assert props["AuthType"] == source["auth_type"] == "NONE"
+    cors = source["cors"]
+    assert props["Cors"] == {
+        "AllowHeaders": cors["allow_headers"],
+        "AllowMethods": cors["allow_methods"],
+        "AllowOrigins": cors["allow_origins"],
+        "MaxAge": cors["max_age"],
+    }
+    # What a public URL needs (SAM's translator adds the same two): anyone may invoke the
+    # alias, through its URL only.
+    alias = {"Ref": _alias_id(public)}
+    permissions = sorted(
+        (
+            p["Properties"]["Action"],
+            p["Properties"].get("FunctionUrlAuthType"),
+            p["Properties"].get("InvokedViaFunctionUrl"),
+        )
+        for p in public.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "*" and p["Properties"]["FunctionName"] == alias
+    )
+    assert permissions == [
+        ("lambda:InvokeFunction", None, True),
+        ("lambda:InvokeFunctionUrl", "NONE", None),
+    ]
+    assert len(public.of_type("AWS::Lambda::Permission")) == 2
+
+
+@pytest.mark.triggers("s3", "function-url")
+def test_trigger_outputs_are_the_models(synth: Synth) -> None:
+    outputs = synth.json(f"{STACK}.template.json")["Outputs"]
+    for entry in synth.model["outputs"]:
+        value = entry["value"]
+        if "ref" in value and value["ref"] in synth.model["resources"]:
+            expected: Any = {"Ref": synth.logical_id(value["ref"])}
+        elif "attr" in value:
+            expected = {"Fn::GetAtt": [synth.logical_id(value["attr"][0]), value["attr"][1]]}
+        else:
+            continue  # the function's and the stack's own, not the trigger's
+        assert outputs[entry["id"]]["Value"] == expected, entry["id"]
+        assert outputs[entry["id"]]["Description"] == entry["description"]
+
+
+@pytest.mark.triggers("s3")
+def test_s3_bucket_carries_the_models_checkov_skips(synth: Synth) -> None:
+    """The same reasons as SAM's template, for checkov on the synthesized template."""
+    bucket = synth.model["resources"][synth.model["source"]["bucket"]]
+    resource = synth.resources[synth.logical_id(synth.model["source"]["bucket"])]
+    assert resource["Metadata"]["checkov"] == {"skip": bucket["checkov_skips"]}
+
+
+# The asynchronously invoked triggers (sns, eventbridge, schedule).
 
 
 def _only_resource(synth: Synth, kind: str) -> dict[str, Any]:
@@ -1019,7 +1368,7 @@ def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
 
 
 @pytest.mark.triggers(*_ANSWER_SETS)
-def test_every_role_is_under_the_permissions_boundary(synth: Synth) -> None:
+def test_every_role_of_an_async_trigger_is_under_the_permissions_boundary(synth: Synth) -> None:
     roles = synth.of_type("AWS::IAM::Role")
     # The function's, CodeDeploy's and, for the schedule, Scheduler's.
     assert len(roles) == (3 if synth.trigger == "schedule" else 2)

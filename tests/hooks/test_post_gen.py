@@ -120,6 +120,22 @@ def test_clean_tree_passes_and_prints_next_steps(run_hook: RunHook, tmp_path: Pa
         assert step in result.out
 
 
+def test_next_steps_name_the_sam_validation_for_a_sam_project(run_hook: RunHook) -> None:
+    result = run_hook(CLEAN_TREE)
+
+    assert "make validate    # SAM translate + cfn-lint" in result.out
+    assert "cdk" not in result.out
+
+
+def test_next_steps_name_the_cdk_synth_for_a_cdk_project(run_hook: RunHook) -> None:
+    tree = {k: v for k, v in CLEAN_TREE.items() if k != "template.yaml"}
+    result = run_hook({**tree, "cdk.json": '{"app": "python app.py"}\n'})
+
+    assert result.code == 0
+    assert "make validate    # cdk synth with cdk-nag, then cfn-lint" in result.out
+    assert "SAM" not in result.out
+
+
 def test_destination_defaults_to_current_directory(
     post_gen: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,389 @@
+"""Cross-tool parity (issue 14): per trigger, SAM and CDK deploy the same stack model.
+
+Each trigger's default answers render twice from one inline template (tests/cdk.py), once with
+iac_tool=sam and once with iac_tool=cdk. The SAM template is translated to CloudFormation by the
+project's own scripts/validate_template.py, the CDK app is synthesized as `cdk synth` runs it,
+and tests/parity.py resolves both into comparable values: resources known by their type and
+name instead of their logical IDs, intrinsic functions evaluated, CDK's metadata, bootstrap
+rule, assets and custom resources left out. Each test compares one part of the model; what may
+still differ is listed below, line by line, with why.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+import yaml
+
+from tests import parity
+from tests.answer_sets import ANSWER_SETS
+from tests.cdk import cdk_template, render_cdk, synthesize
+
+# The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja); a new one joins here.
+# http-api and rest-api render with CDK but do not join yet: SAM writes their routes as an
+# OpenAPI body and CDK as route/method resources, their metric-math alarms number their
+# queries differently, and an unnamed HTTP API is not known by its name; tests/parity.py needs a
+# view of the routes and of metric math first.
+TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
+# Answer sets of tests/answer_sets.py compared too, beyond each trigger's defaults: "custom"
+# flips the options (customer-managed key, VPC, permissions boundary, reserved concurrency,
+# linear deployment, Powertools layer, no idempotency, other sizes and region).
+ANSWER_SETS_TOO: tuple[str, ...] = ("custom",)
+# The cases: a trigger's name for its defaults, "set-<name>" for an answer set (some answer sets
+# are named after their trigger).
+CASES = (*TRIGGERS, *(f"set-{name}" for name in ANSWER_SETS_TOO))
+
+# Differences the tools impose, as `<view>.<path>: <sam value> -> <cdk value>` lines (`*` is any
+# text), each with why it is not a difference of the model.
+INTENDED: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "tags.AWS::CloudWatch::Alarm:*: (absent) -> {*}",
+            "tags.AWS::CodeDeploy::*: (absent) -> {*}",
+            "tags.AWS::IAM::Role:assumed by codedeploy.amazonaws.com: (absent) -> {*}",
+            "tags.AWS::Lambda::EventSourceMapping: (absent) -> {*}",
+        ),
+        "CDK's Tags.of tags every taggable resource of the stack; SAM tags the resources whose "
+        "Tags the template writes, and not these. Where both tag a resource, the tags must be "
+        "the same.",
+    ),
+    "tags.AWS::Lambda::Function:*.lambda:createdBy: 'SAM' -> (absent)": (
+        "SAM's own marker on the functions it creates."
+    ),
+    "function.layers.*.DeletionPolicy: 'Retain' -> 'RetainExceptOnCreate'": (
+        "Both keep old layer versions for the function versions still pointing at them. SAM's "
+        "RetentionPolicy offers Retain or Delete; CDK's RETAIN_ON_UPDATE_OR_DELETE (the issue's "
+        "RetainExceptOnCreate rule) also deletes a layer version whose creating stack operation "
+        "rolled back, instead of leaving it behind."
+    ),
+    'resource policies.https://sqs.*.Deny {"AWS": ["*"]}.Action: [*] -> [\'sqs:*\']': (
+        "CDK's enforce_ssl (SQS4 of cdk-nag) denies every SQS action without TLS; SAM's "
+        "policy lists the actions a queue serves. Both deny all traffic over plain HTTP; CDK "
+        "also denies the actions no client of this stack calls."
+    ),
+}
+# Differences of the model found by this test and reported (not yet fixed): they are listed
+# so the test passes on what is the same, and each goes when the renderings agree.
+KNOWN_GAPS: dict[str, str] = {
+    'resource policies.arn:aws:sns:*.Deny {"AWS": ["*"]}.Action:'
+    " ['sns:Publish', 'sns:Subscribe'] -> ['sns:Publish']": (
+        "SAM's topic policy denies Publish and Subscribe without TLS; CDK's enforce_ssl on "
+        "the topic denies Publish only (infra/alarms.py)."
+    ),
+    "other resources.AWS::KMS::Key.KeyPolicy.Statement.0.Action: [*] -> ['kms:*']": (
+        "SAM's key policy lets the account administer and use the key with a listed set of "
+        "actions; CDK's default key policy gives the account kms:* (infra/alarms.py)."
+    ),
+    "other resources.AWS::KMS::Key.KeyPolicy.Statement.0.Sid: 'AccountAdministers' -> (absent)": (
+        "The same statement; CDK's default one has no Sid."
+    ),
+}
+
+
+@dataclass
+class Pair:
+    """One case's stack (a trigger's defaults, or an answer set) as SAM translates it and as
+    CDK synthesizes it, resolved."""
+
+    case: str
+    sam: parity.Stack
+    cdk: parity.Stack
+    seconds: dict[str, float]
+
+
+# One pair per case per test session, shared by its tests: jsii's start-up (5-15 s) and the
+# renders are paid once. The tests of a case form one xdist group, but pytest 9.2 ignores the
+# group marks of xdist 3.8 (it sets item._nodeid, which pytest 9 no longer reads), so the workers
+# also share the pair through files: the first to need a case builds it under a lock, the
+# others wait and read it.
+_PAIRS: dict[str, Pair] = {}
+_TEMPLATES: dict[str, Path] = {}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test once per case, in the case's xdist group."""
+    if "pair" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "case",
+            [pytest.param(c, marks=pytest.mark.xdist_group(f"parity-{c}")) for c in CASES],
+        )
+
+
+@pytest.fixture
+def pair(case: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    return _pair(case, tmp_path_factory)
+
+
+def _pair(case: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    if case not in _PAIRS:
+        built = json.loads(_shared_build(case, tmp_path_factory).read_text())
+        _PAIRS[case] = Pair(
+            case=case,
+            # SAM's stack, deployed with samconfig.toml's defaults, gets the name CDK's has.
+            sam=parity.read(built["sam"], built["region"], built["stack"]),
+            cdk=parity.read(built["cdk"], built["region"], built["stack"]),
+            seconds=built["seconds"],
+        )
+    return _PAIRS[case]
+
+
+def _shared_build(case: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file holding the case's two templates, built once per test session."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's directory, above each worker's own
+    built = shared / f"parity-{case}.json"
+    with (shared / f"parity-{case}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not built.exists():
+            built.write_text(json.dumps(_build(case, tmp_path_factory)))
+    return built
+
+
+def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The case's answers rendered with SAM and translated, rendered with CDK and synthesized,
+    from one inline template (the working tree's)."""
+    answers = (
+        {"trigger": case} if case in TRIGGERS else dict(ANSWER_SETS[case.removeprefix("set-")])
+    )
+    if "template" not in _TEMPLATES:
+        _TEMPLATES["template"] = cdk_template(tmp_path_factory.mktemp("parity-template"))
+    template = _TEMPLATES["template"]
+    seconds = {}
+    started = time.monotonic()
+    sam_project = tmp_path_factory.mktemp(f"parity-sam-{case}") / "project"
+    copier.run_copy(
+        str(template),
+        str(sam_project),
+        data={**answers, "iac_tool": "sam"},
+        defaults=True,
+        unsafe=True,  # _external_data reads the template's own files
+        quiet=True,
+    )
+    region = yaml.safe_load((sam_project / ".copier-answers.yml").read_text())["aws_region"]
+    translated = _translate(sam_project, region)
+    seconds["sam render + translate"] = time.monotonic() - started
+
+    started = time.monotonic()
+    cdk_project = render_cdk(
+        template, tmp_path_factory.mktemp(f"parity-cdk-{case}") / "project", **answers
+    )
+    result = synthesize(cdk_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (synthesized,) = (cdk_project / "cdk.out").glob("*.template.json")
+    seconds["cdk render + synth"] = time.monotonic() - started
+    return {
+        "region": region,
+        "stack": synthesized.name.removesuffix(".template.json"),
+        "sam": translated,
+        "cdk": json.loads(synthesized.read_text()),
+        "seconds": seconds,
+    }
+
+
+def _translate(project: Path, region: str) -> dict[str, Any]:
+    """The project's `make validate` translation (scripts/validate_template.py's translate)."""
+    spec = importlib.util.spec_from_file_location(
+        f"validate_{project.parent.name.replace('-', '_')}",
+        project / "scripts" / "validate_template.py",
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    # The translator warns about feature toggles it reads from AWS AppConfig; irrelevant offline.
+    logging.getLogger("samtranslator").setLevel(logging.ERROR)
+    translated: dict[str, Any] = module.translate(project / "template.yaml", region)
+    return translated
+
+
+def _listed(line: str) -> str | None:
+    """The listed difference (intended or known) a difference line is, if any."""
+    for pattern in (*INTENDED, *KNOWN_GAPS):
+        regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+        if re.fullmatch(regex, line):
+            return pattern
+    return None
+
+
+# What each test compares: a view of tests/parity.py, named as the differences' lines start.
+VIEWS = {
+    "alarms": parity.alarms,
+    "grants": parity.execution_grants,
+    "failure handling": parity.failure_handling,
+    "function": parity.function_settings,
+    "deployment": parity.deployment,
+    "log groups": parity.log_groups,
+    "other resources": parity.other_resources,
+    "resource policies": parity.resource_policies,
+    "tags": parity.tags,
+}
+
+
+def _differences(pair: Pair, view: str) -> list[str]:
+    sam, cdk = VIEWS[view](pair.sam), VIEWS[view](pair.cdk)
+    assert sam, f"{view}: nothing to compare in SAM's {pair.case} stack"
+    return parity.differences(sam, cdk, view)
+
+
+def _assert_same(pair: Pair, view: str) -> None:
+    unlisted = [line for line in _differences(pair, view) if _listed(line) is None]
+    assert not unlisted, "\n".join(unlisted)
+
+
+def test_alarms_are_the_same(pair: Pair) -> None:
+    """Metric, namespace, dimensions (resolved to the same resources), statistic, period,
+    threshold, comparison, evaluation periods, actions to the topic, rollback role."""
+    _assert_same(pair, "alarms")
+
+
+def test_execution_role_grants_are_the_same(pair: Pair) -> None:
+    """The same actions on the same resources; no action on one side alone."""
+    _assert_same(pair, "grants")
+
+
+def test_failure_handling_is_the_same(pair: Pair) -> None:
+    """Redrive, on-failure destinations, retries, record and event ages, bisection, batch item
+    failures, asynchronous invocation and targets' retry policies."""
+    _assert_same(pair, "failure handling")
+
+
+def test_function_settings_are_the_same(pair: Pair) -> None:
+    """Runtime, architecture, memory, timeout, handler, environment (resolved), tracing,
+    logging, reserved concurrency, SnapStart, layers, runtime management."""
+    _assert_same(pair, "function")
+
+
+def test_alias_and_deployment_are_the_same(pair: Pair) -> None:
+    """The alias, its version's retention, the deployment config, rollback events and role."""
+    _assert_same(pair, "deployment")
+
+
+def test_log_group_is_the_same(pair: Pair) -> None:
+    _assert_same(pair, "log groups")
+
+
+def test_trigger_and_stack_resources_are_the_same(pair: Pair) -> None:
+    """Queues, streams, tables, the topic, the key, the parameter...: the same resources with
+    the same settings, deletion and replacement policies."""
+    _assert_same(pair, "other resources")
+
+
+def test_resource_policies_are_the_same(pair: Pair) -> None:
+    _assert_same(pair, "resource policies")
+
+
+def test_tags_are_the_same(pair: Pair) -> None:
+    _assert_same(pair, "tags")
+
+
+def test_every_listed_difference_occurs(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No stale entry: each listed difference is one that some case's stacks still have."""
+    found = [
+        line
+        for case in CASES
+        for view in VIEWS
+        for line in _differences(_pair(case, tmp_path_factory), view)
+    ]
+    unused = [p for p in (*INTENDED, *KNOWN_GAPS) if not any(_listed(x) == p for x in found)]
+    assert unused == []
+
+
+# The reader itself, on small templates: what it must treat as one value, and what not.
+_TWO_WAYS = (
+    {
+        "Parameters": {"Environment": {"Type": "String", "Default": "dev"}},
+        "Resources": {
+            "Function": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"FunctionName": {"Fn::Sub": "app-${Environment}"}},
+            },
+            "FunctionVersion1": {
+                "Type": "AWS::Lambda::Version",
+                "Properties": {"FunctionName": {"Ref": "Function"}},
+            },
+            "Alarm": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": "app-dev-errors",
+                    "Threshold": 1,
+                    "Dimensions": [
+                        {"Name": "Resource", "Value": {"Fn::Sub": "${Function}:live"}},
+                        {
+                            "Name": "function_version",
+                            "Value": {
+                                "Fn::Select": [
+                                    7,
+                                    {"Fn::Split": [":", {"Ref": "FunctionVersion1"}]},
+                                ]
+                            },
+                        },
+                    ],
+                },
+            },
+        },
+    },
+    {
+        "Resources": {
+            "LiveFunctionABC": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"FunctionName": "app-dev"},
+            },
+            "LiveCurrentVersionDEF": {
+                "Type": "AWS::Lambda::Version",
+                "Properties": {"FunctionName": {"Ref": "LiveFunctionABC"}},
+            },
+            "AlertsErrors123": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmName": {"Fn::Join": ["-", ["app", "dev", "errors"]]},
+                    "Threshold": 1,
+                    "Dimensions": [
+                        {
+                            "Name": "function_version",
+                            "Value": {"Fn::GetAtt": ["LiveCurrentVersionDEF", "Version"]},
+                        },
+                        {
+                            "Name": "Resource",
+                            "Value": {"Fn::Join": ["", [{"Ref": "LiveFunctionABC"}, ":live"]]},
+                        },
+                    ],
+                },
+            },
+        },
+    },
+)
+
+
+def _alarm_views(second: dict[str, Any]) -> tuple[Any, Any]:
+    sam, cdk = (parity.read(t, "eu-west-1", "app-dev") for t in (_TWO_WAYS[0], second))
+    views = []
+    for stack in (sam, cdk):
+        alarm = stack.resources["AWS::CloudWatch::Alarm:app-dev-errors"].properties
+        dimensions = {d["Name"]: d["Value"] for d in alarm["Dimensions"]}
+        views.append({**alarm, "Dimensions": dimensions})
+    return views[0], views[1]
+
+
+def test_the_reader_resolves_two_writings_of_one_stack_alike() -> None:
+    sam, cdk = _alarm_views(_TWO_WAYS[1])
+    assert sam["Dimensions"]["Resource"] == "app-dev:live"
+    assert sam == cdk
+
+
+def test_the_reader_tells_another_value_apart() -> None:
+    other = json.loads(json.dumps(_TWO_WAYS[1]))
+    other["Resources"]["AlertsErrors123"]["Properties"]["Threshold"] = 2
+    sam, cdk = _alarm_views(other)
+    assert parity.differences(sam, cdk, "alarm") == ["alarm.Threshold: 1 -> 2"]
