@@ -57,17 +57,19 @@ def render_cdk(template: Path, destination: Path, **answers: Any) -> Path:
     return destination
 
 
-def synthesize(project: Path) -> subprocess.CompletedProcess[str]:
+def synthesize(
+    project: Path, context: dict[str, Any] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Synthesize the rendered app into `project`/cdk.out as `cdk synth` runs it, offline.
 
     cdk.json's context goes in CDK_CONTEXT_JSON, as the CLI passes it: `python app.py` alone does
     not read cdk.json and would synthesize another stack (other feature flags, other version
-    logical IDs). The dependency layer's directory, which `make build` fills, is created empty:
-    synth only stages it.
+    logical IDs); `context` is added over it, as `cdk synth -c key=value` does. The dependency
+    layer's directory, which `make build` fills, is created empty: synth only stages it.
     """
     assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
     (project / "layer" / "build" / "python").mkdir(parents=True, exist_ok=True)
-    context = json.loads((project / "cdk.json").read_text())["context"]
+    context = {**json.loads((project / "cdk.json").read_text())["context"], **(context or {})}
     env = {**os.environ, "CDK_OUTDIR": "cdk.out", "CDK_CONTEXT_JSON": json.dumps(context)}
     return subprocess.run(
         [sys.executable, "app.py"],

@@ -6,16 +6,13 @@ Powertools layer, all at once in one synth of the SQS trigger, read against the 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cdk import cdk_template, render_cdk
+from tests.cdk import cdk_template, render_cdk, synthesize
 from tests.model import stack_model
 
 ANSWERS: dict[str, Any] = {
@@ -60,21 +57,9 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
     template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
     project = render_cdk(template, tmp_path_factory.mktemp("cdk-options") / "project", **ANSWERS)
-    (project / "layer" / "build" / "python").mkdir(parents=True)
-    context = json.loads((project / "cdk.json").read_text())["context"]
-    env = {**os.environ, "CDK_OUTDIR": "cdk.out", "CDK_CONTEXT_JSON": json.dumps(context)}
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = synthesize(project)
     return Synth(project, result)
 
 

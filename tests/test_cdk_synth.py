@@ -10,17 +10,14 @@ resources and grants.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.cdk import cdk_template, render_cdk
+from tests.cdk import cdk_template, render_cdk, synthesize
 from tests.model import stack_model
 
 # The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
@@ -180,7 +177,6 @@ def _synthesize(
 ) -> Synth:
     """Render the trigger's project (defaults, or these answers) and synthesize it, with
     cdk.json's context and then `context` (as `cdk synth -c key=value` adds to it)."""
-    assert shutil.which("node"), "CDK's jsii runtime needs node on PATH"
     template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
     project = render_cdk(
         template,
@@ -188,26 +184,21 @@ def _synthesize(
         trigger=trigger,
         **answers,
     )
-    # `make build` puts the dependency layer here; synth only stages the directory.
-    (project / "layer" / "build" / "python").mkdir(parents=True)
-    context = {**json.loads((project / "cdk.json").read_text())["context"], **(context or {})}
-    env = {
-        **os.environ,
-        "CDK_OUTDIR": "cdk.out",
-        # What the CLI passes: `python app.py` alone does not read cdk.json, and would
-        # synthesize another stack (other feature flags, other version logical IDs).
-        "CDK_CONTEXT_JSON": json.dumps(context),
-    }
-    result = subprocess.run(
-        [sys.executable, "app.py"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = synthesize(project, context)
     return Synth(trigger, project, result, **answers)
+
+
+def _assert_on_failure_destination_is_the_models(synth: Synth, props: dict[str, Any]) -> None:
+    """`props` (an event source mapping's or an async invoke config's) send what Lambda gives
+    up on to the model's on-failure destination, by reference."""
+    source = synth.model["source"]
+    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
+    assert destination["id"] == source["on_failure"]
+    assert props["DestinationConfig"] == {
+        "OnFailure": {
+            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
+        }
+    }
 
 
 def test_synth_passes_cdk_nag(synth: Synth) -> None:
@@ -374,13 +365,7 @@ def test_event_source_is_the_models_on_the_alias(synth: Synth) -> None:
         json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", [])
     ]
     assert patterns == [json.loads(p) for p in source.get("filter_patterns", [])]
-    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
-    assert destination["id"] == source["on_failure"]
-    assert props["DestinationConfig"] == {
-        "OnFailure": {
-            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
-        }
-    }
+    _assert_on_failure_destination_is_the_models(synth, props)
 
 
 def test_queues_are_the_models(synth: Synth) -> None:
@@ -1212,13 +1197,7 @@ def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
     assert json.dumps({"Ref": _alias_id(synth)}) in json.dumps(props["Qualifier"])
     assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
     assert props["MaximumEventAgeInSeconds"] == source["maximum_event_age_seconds"]
-    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
-    assert destination["id"] == source["on_failure"]
-    assert props["DestinationConfig"] == {
-        "OnFailure": {
-            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
-        }
-    }
+    _assert_on_failure_destination_is_the_models(synth, props)
 
 
 def _sender_arn(synth: Synth) -> Any:
