@@ -32,6 +32,9 @@ TRIGGERS = (
     "rest-api",
     "s3",
     "function-url",
+    "sns",
+    "eventbridge",
+    "schedule",
 )
 # The triggers whose event source is a mapping Lambda polls (the others are pushed or called).
 POLLED = ("sqs", "kinesis", "dynamodb-stream")
@@ -45,6 +48,35 @@ _NAME_PROPERTY = {
     # resource of its type in the stack.
     "s3-bucket": ("AWS::S3::Bucket", None),
     "lambda-function-url": ("AWS::Lambda::Url", None),
+    "sns-topic": ("AWS::SNS::Topic", "TopicName"),
+    "eventbridge-bus": ("AWS::Events::EventBus", "Name"),
+    "scheduler-group": ("AWS::Scheduler::ScheduleGroup", "Name"),
+}
+# The triggers Lambda invokes asynchronously (includes/triggers/_async/).
+_ASYNC = ("sns", "eventbridge", "schedule")
+# Answer sets that change the async triggers, each synthesized once like a trigger's defaults: the
+# generic tests run on them too (name -> (trigger, answers)).
+_BOUNDARY = "boundaries/lambda-boundary"
+_ANSWER_SETS: dict[str, tuple[str, dict[str, Any]]] = {
+    "sns-answers": ("sns", {"kms_key": "customer-managed", "permissions_boundary": _BOUNDARY}),
+    "eventbridge-answers": (
+        "eventbridge",
+        {
+            "event_source_name": "com.acme.shop",
+            "event_detail_type": "Order Placed",
+            "kms_key": "customer-managed",
+            "permissions_boundary": _BOUNDARY,
+        },
+    ),
+    "schedule-answers": (
+        "schedule",
+        {
+            "schedule_expression": "cron(0 6 * * ? *)",
+            "schedule_timezone": "Europe/Berlin",
+            "kms_key": "customer-managed",
+            "permissions_boundary": _BOUNDARY,
+        },
+    ),
 }
 
 
@@ -83,7 +115,12 @@ class Synth:
         if name_property is None:
             (key,) = self.of_type(kind)
             return key
-        name = f"{STACK}-{resource['name_suffix']}"
+        name = (
+            f"{STACK}-{resource['name_suffix']}"
+            if "name_suffix" in resource
+            # A whole name of the model ({'sub': '<slug>-${Environment}...'}).
+            else resource["name"]["sub"].replace("${Environment}", STACK.rsplit("-", 1)[1])
+        )
         (key,) = (
             k for k, r in self.of_type(kind).items() if r["Properties"][name_property] == name
         )
@@ -121,7 +158,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             "trigger",
             [
                 pytest.param(t, marks=pytest.mark.xdist_group(f"cdk-{t}"))
-                for t in (only.args if only else TRIGGERS)
+                for t in (only.args if only else TRIGGERS + tuple(_ANSWER_SETS))
             ],
         )
 
@@ -129,7 +166,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def synth(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     if trigger not in _SYNTHS:
-        _SYNTHS[trigger] = _synthesize(trigger, tmp_path_factory)
+        # A trigger's defaults, or an answer set of _ANSWER_SETS (by its name).
+        name, answers = _ANSWER_SETS.get(trigger, (trigger, {}))
+        _SYNTHS[trigger] = _synthesize(name, tmp_path_factory, **answers)
     return _SYNTHS[trigger]
 
 
@@ -205,6 +244,12 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
         # The failed-batches queue is where failures end; it has no dead-letter queue of its own.
         expected.append("AwsSolutions-SQS3")
     expected += _api_acknowledgments(synth)
+    if synth.trigger in _ASYNC:
+        # The on-failure queue and the source's dead-letter queue are where failures end.
+        expected += ["AwsSolutions-SQS3"] * 2
+    if synth.trigger == "sns":
+        # cfn-lint's check knows unqualified functions only; the alias is the endpoint.
+        expected.append("W3694")  # CloudFormation-Validate::W3694
     if synth.trigger == "s3":
         (read,) = (g for g in synth.model["grants"] if g["intent"] == "read-objects")
         expected += [
@@ -349,9 +394,15 @@ def test_queues_are_the_models(synth: Synth) -> None:
         props = synth.properties(model_id)
         assert props["MessageRetentionPeriod"] == queue["retention_seconds"]
         assert props.get("VisibilityTimeout") == queue["visibility_timeout"]
-        assert props.get("SqsManagedSseEnabled", False) is queue["service_writer"]
-        if not queue["service_writer"]:
-            assert props["KmsMasterKeyId"] == "alias/aws/sqs"
+        if synth.model["function"]["kms_key"]:
+            # Every queue under the stack's key (kms_key=customer-managed).
+            (key_id,) = synth.of_type("AWS::KMS::Key")
+            assert props["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+            assert props["KmsDataKeyReusePeriodSeconds"] == queue["kms_data_key_reuse_seconds"]
+        else:
+            assert props.get("SqsManagedSseEnabled", False) is queue["service_writer"]
+            if not queue["service_writer"]:
+                assert props["KmsMasterKeyId"] == "alias/aws/sqs"
         if queue["redrive"]:
             assert props["RedrivePolicy"] == {
                 "deadLetterTargetArn": {
@@ -387,8 +438,12 @@ def test_dynamodb_source_table_is_the_models(synth: Synth) -> None:
         "PointInTimeRecoveryEnabled": table["point_in_time_recovery"]
     }
     assert props["BillingMode"] == "PAY_PER_REQUEST"
-    # CDK's AWS_MANAGED: SSE under the AWS-managed aws/dynamodb key (SAM names the alias).
-    assert props["SSESpecification"] == {"SSEEnabled": True}
+    # The AWS-managed key by its alias, as SAM names it (checkov's CKV_AWS_119 reads the name).
+    assert props["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": "alias/aws/dynamodb",
+    }
     assert table["retain"] is True
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == (
         "RetainExceptOnCreate",
@@ -487,7 +542,7 @@ def _variants(*names: str) -> pytest.MarkDecorator:
 def _api_acknowledgments(synth: Synth) -> list[str]:
     """The cdk-nag findings an API trigger acknowledges, by the answers (empty for the others)."""
     source = synth.model["source"]
-    if source.get("kind") != "api":
+    if synth.trigger not in _API_TRIGGERS:  # a function URL is an API without API Gateway
         return []
     expected = []
     public = source["auth"] == "none"
@@ -1106,3 +1161,248 @@ def test_s3_bucket_carries_the_models_checkov_skips(synth: Synth) -> None:
     bucket = synth.model["resources"][synth.model["source"]["bucket"]]
     resource = synth.resources[synth.logical_id(synth.model["source"]["bucket"])]
     assert resource["Metadata"]["checkov"] == {"skip": bucket["checkov_skips"]}
+
+
+# The asynchronously invoked triggers (sns, eventbridge, schedule).
+
+
+def _only_resource(synth: Synth, kind: str) -> dict[str, Any]:
+    (resource,) = synth.of_type(kind).values()
+    properties: dict[str, Any] = resource["Properties"]
+    return properties
+
+
+def _invoke_permission(synth: Synth) -> dict[str, Any]:
+    """The one resource-based permission to invoke the function: on the alias."""
+    permission = _only_resource(synth, "AWS::Lambda::Permission")
+    assert permission["Action"] == "lambda:InvokeFunction"
+    assert permission["FunctionName"] == {"Ref": _alias_id(synth)}
+    return permission
+
+
+def _resource(synth: Synth, value: dict[str, str]) -> Any:
+    """The CloudFormation value of a model reference: the alias, the stack's key or a resource."""
+    if "alias_arn" in value:
+        return {"Ref": _alias_id(synth)}
+    if value["arn"] == "EncryptionKey":
+        (key_id,) = synth.of_type("AWS::KMS::Key")
+        return {"Fn::GetAtt": [key_id, "Arn"]}
+    return {"Fn::GetAtt": [synth.logical_id(value["arn"]), "Arn"]}
+
+
+def _scheduler_role(synth: Synth) -> tuple[str, dict[str, Any]]:
+    """The role EventBridge Scheduler assumes (found by its trusted service)."""
+    service = synth.model["resources"][synth.model["source"]["role"]]["service"]
+    ((role_id, role),) = (
+        (key, r)
+        for key, r in synth.of_type("AWS::IAM::Role").items()
+        if r["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": service}
+    )
+    properties: dict[str, Any] = role["Properties"]
+    return role_id, properties
+
+
+@pytest.mark.triggers(*_ASYNC, *_ANSWER_SETS)
+def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
+    source = synth.model["source"]
+    assert source["invocation"] == "async"
+    props = _only_resource(synth, "AWS::Lambda::EventInvokeConfig")
+    # The alias's settings: CDK qualifies with the alias name, taken from the alias's ARN.
+    assert json.dumps({"Ref": _alias_id(synth)}) in json.dumps(props["Qualifier"])
+    assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
+    assert props["MaximumEventAgeInSeconds"] == source["maximum_event_age_seconds"]
+    (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
+    assert destination["id"] == source["on_failure"]
+    assert props["DestinationConfig"] == {
+        "OnFailure": {
+            "Destination": {"Fn::GetAtt": [synth.logical_id(source["on_failure"]), "Arn"]}
+        }
+    }
+
+
+def _sender_arn(synth: Synth) -> Any:
+    """The ARN of what sends to a queue on its service's behalf: the topic, or the rule."""
+    if synth.trigger == "sns":
+        return {"Ref": synth.logical_id(synth.model["source"]["topic"])}
+    (rule_id,) = synth.of_type("AWS::Events::Rule")
+    return {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+@pytest.mark.triggers(*_ASYNC, *_ANSWER_SETS)
+def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
+    """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, for
+    its own topic or rule (aws:SourceArn). CDK's constructs state no aws:SourceAccount beside
+    it, which the topic's or rule's ARN already names."""
+    policy = synth.model["resources"]["FailureQueuesPolicy"]
+    assert policy["tls_only"] is True
+    sends = {entry["resource"]["arn"]: entry for entry in policy["service_sends"]}
+    for queue_id in policy["queues"]:
+        queue_arn = {"Fn::GetAtt": [synth.logical_id(queue_id), "Arn"]}
+        (statements,) = (
+            r["Properties"]["PolicyDocument"]["Statement"]
+            for r in synth.of_type("AWS::SQS::QueuePolicy").values()
+            if r["Properties"]["Queues"] == [{"Ref": synth.logical_id(queue_id)}]
+        )
+        (deny,) = (s for s in statements if s["Effect"] == "Deny")
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        if queue_id not in sends:
+            assert allows == [], queue_id
+            continue
+        entry = sends[queue_id]
+        (allow,) = allows
+        assert allow["Principal"] == {"Service": entry["service"]}
+        assert [allow["Action"]] == entry["actions"]
+        assert allow["Resource"] == queue_arn
+        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": _sender_arn(synth)}}
+
+
+@pytest.mark.triggers("sns")
+def test_sns_topic_is_the_models(synth: Synth) -> None:
+    topic = synth.model["resources"][synth.model["source"]["topic"]]
+    props = synth.properties(synth.model["source"]["topic"])
+    # The AWS-managed SNS key, by its alias's ARN (SAM names the alias alone).
+    assert json.dumps(props["KmsMasterKeyId"]).endswith(f':{topic["kms_key"]}"]]}}')
+    assert topic["tls_only"] is True
+    (topic_policy,) = (
+        p["Properties"]
+        for p in synth.of_type("AWS::SNS::TopicPolicy").values()
+        if p["Properties"]["Topics"] == [{"Ref": synth.logical_id(synth.model["source"]["topic"])}]
+    )
+    (deny,) = topic_policy["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert sorted(deny["Action"]) == sorted(topic["tls_only_actions"])
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.triggers("sns", "sns-answers")
+def test_sns_subscription_invokes_the_alias_for_the_topic_only(synth: Synth) -> None:
+    source = synth.model["source"]
+    topic = {"Ref": synth.logical_id(source["topic"])}
+    props = _only_resource(synth, "AWS::SNS::Subscription")
+    assert props["Protocol"] == "lambda"
+    assert props["TopicArn"] == topic
+    assert props["Endpoint"] == {"Ref": _alias_id(synth)}
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {
+            "Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]
+        }
+    }
+    permission = _invoke_permission(synth)
+    assert permission["Principal"] == "sns.amazonaws.com"
+    assert permission["SourceArn"] == topic
+
+
+@pytest.mark.triggers("eventbridge", "eventbridge-answers")
+def test_eventbridge_rule_targets_the_alias_with_the_models_retries(synth: Synth) -> None:
+    source = synth.model["source"]
+    synth.logical_id(source["bus"])  # the bus, by the model's name
+    ((rule_id, rule),) = synth.of_type("AWS::Events::Rule").items()
+    props = rule["Properties"]
+    assert props["EventBusName"] == {"Ref": synth.logical_id(source["bus"])}
+    assert props["Name"] == source["rule_name"]["sub"].replace("${Environment}", "dev")
+    assert props["State"] == "ENABLED"
+    assert props["EventPattern"] == dict(source["pattern"])
+    (target,) = props["Targets"]
+    assert target["Arn"] == {"Ref": _alias_id(synth)}
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": source["delivery_maximum_retry_attempts"],
+        "MaximumEventAgeInSeconds": source["delivery_maximum_event_age_seconds"],
+    }
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]}
+    }
+    permission = _invoke_permission(synth)
+    assert permission["Principal"] == "events.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::GetAtt": [rule_id, "Arn"]}
+
+
+@pytest.mark.triggers("schedule", "schedule-answers")
+def test_schedule_runs_the_alias_with_the_models_job(synth: Synth) -> None:
+    source = synth.model["source"]
+    group_id = synth.logical_id(source["group"])
+    ((schedule_id, schedule),) = synth.of_type("AWS::Scheduler::Schedule").items()
+    props = schedule["Properties"]
+    name = source["name"]["sub"].replace("${Environment}", "dev")
+    assert (props["Name"], props["GroupName"]) == (name, name)
+    # The group by name: the schedule waits for it explicitly.
+    assert group_id in synth.resources[schedule_id]["DependsOn"]
+    assert props["ScheduleExpression"] == source["expression"]
+    assert props["ScheduleExpressionTimezone"] == source["timezone"]
+    assert props["FlexibleTimeWindow"] == {"Mode": source["flexible_time_window"]}
+    assert props["State"] == "ENABLED"
+    assert props["Description"] == source["description"]
+    target = props["Target"]
+    assert target["Arn"] == {"Ref": _alias_id(synth)}
+    assert target["RoleArn"] == {"Fn::GetAtt": [_scheduler_role(synth)[0], "Arn"]}
+    assert json.loads(target["Input"]) == source["input"]
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": source["delivery_maximum_retry_attempts"],
+        "MaximumEventAgeInSeconds": source["delivery_maximum_event_age_seconds"],
+    }
+    assert target["DeadLetterConfig"] == {
+        "Arn": {"Fn::GetAtt": [synth.logical_id(source["dead_letter_queue"]), "Arn"]}
+    }
+    # Scheduler invokes with its role, not by a resource-based permission.
+    assert synth.of_type("AWS::Lambda::Permission") == {}
+
+
+@pytest.mark.triggers("schedule", "schedule-answers")
+def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
+    role = synth.model["resources"][synth.model["source"]["role"]]
+    _, props = _scheduler_role(synth)
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    # Trusted by Scheduler for this account and this stack's schedule group only.
+    assert sorted(trust["Condition"]) == sorted(operator for operator, _ in role["conditions"])
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    group_arn = json.dumps(trust["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert ':schedule-group/order-processor-dev"' in group_arn
+    (policy,) = props["Policies"]
+    assert policy["PolicyName"] == role["policy_name"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert sorted(statements) == sorted(grant["sid"] for grant in role["grants"])
+    for grant in role["grants"]:
+        actions = statements[grant["sid"]]["Action"]
+        # CDK sorts a statement's actions.
+        assert sorted([actions] if isinstance(actions, str) else actions) == sorted(
+            grant["actions"]
+        )
+        assert statements[grant["sid"]]["Resource"] == _resource(synth, grant["resource"])
+
+
+@pytest.mark.triggers(*_ANSWER_SETS)
+def test_every_role_of_an_async_trigger_is_under_the_permissions_boundary(synth: Synth) -> None:
+    roles = synth.of_type("AWS::IAM::Role")
+    # The function's, CodeDeploy's and, for the schedule, Scheduler's.
+    assert len(roles) == (3 if synth.trigger == "schedule" else 2)
+    for role_id, role in roles.items():
+        boundary = json.dumps(role["Properties"]["PermissionsBoundary"])
+        assert boundary.endswith(f':policy/{synth.answers["permissions_boundary"]}"]]}}'), role_id
+
+
+@pytest.mark.triggers(*_ANSWER_SETS)
+def test_the_stack_key_admits_the_models_services(synth: Synth) -> None:
+    """With kms_key=customer-managed, the key's policy holds each key grant of the model."""
+    assert synth.model["function"]["kms_key"] is True
+    (key,) = synth.of_type("AWS::KMS::Key").values()
+    statements = {s.get("Sid"): s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    for grant in synth.model["key_grants"]:
+        statement = statements[grant["sid"]]
+        if isinstance(grant["service"], str):
+            # (A service named by a {'sub'}, the logs endpoint of the Region, is CDK's Fn::Join.)
+            assert statement["Principal"] == {"Service": grant["service"]}
+        assert sorted(statement["Action"]) == sorted(grant["actions"])
+        assert statement["Resource"] == "*"
+        assert {op: sorted(c) for op, c in statement["Condition"].items()} == {
+            op: sorted(k for k, _ in entries) for op, entries in grant["conditions"]
+        }
+
+
+@pytest.mark.triggers("sns-answers")
+def test_sns_topic_is_under_the_stack_key(synth: Synth) -> None:
+    topic_id = synth.model["source"]["topic"]
+    assert synth.model["resources"][topic_id]["kms_key"] == {"ref": "EncryptionKey"}
+    assert synth.properties(topic_id)["KmsMasterKeyId"] == _resource(
+        synth, {"arn": "EncryptionKey"}
+    )
