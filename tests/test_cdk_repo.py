@@ -22,11 +22,6 @@ from tests.rendered import requirements
 # The CDK libraries the template's own tests synthesize with (pyproject.toml's test extra): the
 # rendered project pins the same lines.
 CDK_LIBRARIES = ("aws-cdk-lib", "constructs", "cdk-nag")
-# What the shared code renders today that the rendered repo's own checks refuse; strict, so the
-# test fails (XPASS) once they are fixed and the mark must go.
-_BLOCKERS = (
-    "includes/triggers/*/test_integration.py.jinja read template.yaml, which a CDK project has not"
-)
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +74,6 @@ def test_ruff_format_would_change_nothing(project: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=_BLOCKERS)
 def test_rendered_cdk_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> None:
     (tmp_path / "template").mkdir()
     template = cdk_template(tmp_path / "template")
