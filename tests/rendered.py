@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,3 +109,25 @@ def requirements(project: Path, group: str | None = None) -> dict[str, Requireme
         else pyproject["dependency-groups"][group]
     )
     return {requirement.name: requirement for requirement in map(Requirement, listed)}
+
+
+def make_in(project: Path) -> Callable[..., str]:
+    """A `make` of the rendered project as a user's clean shell runs it: nothing of this test
+    run's interpreter (VIRTUAL_ENV, PYTHON*, UV_*, PYTEST*) leaks in, and uv uses the machine's
+    Python, never a downloaded one. The returned function takes make's arguments, returns its
+    stdout and fails the test (AssertionError with the output) when make fails."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "UV_", "PYTEST"))
+    }
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+
+    def make(*arguments: str) -> str:
+        result = subprocess.run(
+            ["make", *arguments], cwd=project, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, f"make {arguments}:\n{result.stdout}\n{result.stderr}"
+        return result.stdout
+
+    return make

@@ -6,9 +6,7 @@ checkov on the synthesized template, zizmor), in a fresh environment its Makefil
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import tomllib
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from packaging.requirements import Requirement
 
 from tests.cdk import cdk_template, render_cdk
 from tests.conftest import ROOT, VENV_BIN, run
-from tests.rendered import requirements
+from tests.rendered import make_in, requirements
 
 # The CDK libraries the template's own tests synthesize with (pyproject.toml's test extra): the
 # rendered project pins the same lines.
@@ -78,20 +76,7 @@ def test_rendered_cdk_repo_installs_and_passes_its_own_checks(tmp_path: Path) ->
     (tmp_path / "template").mkdir()
     template = cdk_template(tmp_path / "template")
     project = render_cdk(template, tmp_path / "project", trigger="sqs")
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # A clean shell: nothing of this test run's interpreter leaks into the rendered repo's.
-        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "UV_", "PYTEST"))
-    }
-    env["UV_PYTHON_DOWNLOADS"] = "never"  # use the machine's Python 3.13, never fetch one
-
-    def make(*arguments: str) -> str:
-        result = subprocess.run(
-            ["make", *arguments], cwd=project, env=env, capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, f"make {arguments}:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+    make = make_in(project)
 
     make("install")
     # The layer gets the runtime dependencies alone: never the CDK libraries or jsii.

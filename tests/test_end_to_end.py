@@ -7,32 +7,19 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import render
+from tests.rendered import make_in
 
 pytestmark = pytest.mark.slow
 
 
 def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> None:
     project = render(tmp_path / "project", {})
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # A clean shell: nothing of this test run's interpreter leaks into the rendered repo's.
-        if not key.startswith(("VIRTUAL_ENV", "PYTHON", "UV_", "PYTEST"))
-    }
-    env["UV_PYTHON_DOWNLOADS"] = "never"  # use the machine's Python 3.13, never fetch one
-
-    def make(*arguments: str) -> str:
-        result = subprocess.run(
-            ["make", *arguments], cwd=project, env=env, capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, f"make {arguments}:\n{result.stdout}\n{result.stderr}"
-        return result.stdout
+    make = make_in(project)
 
     make("install")
     assert (project / ".venv").is_dir()
