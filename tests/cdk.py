@@ -1,8 +1,4 @@
-"""Renders of the CDK variant, which copier.yml does not offer yet (issue 14).
-
-The render goes through an inline copy of this template whose copier.yml accepts iac_tool=cdk,
-so the answers are validated and defaulted exactly as for a real project; nothing else differs.
-"""
+"""The CDK variant (`iac_tool=cdk`): renders as a user's, and its synth as `cdk synth` runs it."""
 
 from __future__ import annotations
 
@@ -14,47 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import copier
-import yaml
-
-from tests.conftest import ROOT
-
-CDK_CHOICE = "AWS CDK in Python (app.py, infra/, cdk synth / cdk deploy)"
-# What only a real project needs: the post-generation check (which knows the SAM tree only),
-# migrations and the closing message.
-_LEFT_OUT = ("_tasks", "_migrations", "_message_after_copy")
+from tests.conftest import render
 
 
-def cdk_template(directory: Path) -> Path:
-    """A copy of the template, in `directory`, whose iac_tool question accepts cdk."""
-    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
-    for key in _LEFT_OUT:
-        questions.pop(key, None)
-    iac_tool = questions["iac_tool"]
-    iac_tool["choices"][CDK_CHOICE] = "cdk"
-    validator = iac_tool["validator"]
-    assert "iac_tool not in ['sam']" in validator, "copier.yml's iac_tool validator changed"
-    iac_tool["validator"] = validator.replace(
-        "iac_tool not in ['sam']", "iac_tool not in ['sam', 'cdk']"
-    )
-    (directory / "copier.yml").write_text(yaml.safe_dump(questions, sort_keys=False))
-    for shared in ("includes", "validation", "template"):
-        # Copied, not linked: copier refuses to read through a link out of the template.
-        shutil.copytree(ROOT / shared, directory / shared)
-    return directory
-
-
-def render_cdk(template: Path, destination: Path, **answers: Any) -> Path:
-    """Render the answers (the others defaulted) with iac_tool=cdk into `destination`."""
-    copier.run_copy(
-        str(template),
-        str(destination),
-        data={**answers, "iac_tool": "cdk"},
-        defaults=True,
-        unsafe=True,  # _external_data reads the template's own files
-        quiet=True,
-    )
-    return destination
+def render_cdk(destination: Path, **answers: Any) -> Path:
+    """The working tree rendered into `destination` with iac_tool=cdk, the other answers given
+    or defaulted, post-generation check included (tests/conftest.py's render)."""
+    return render(destination, {**answers, "iac_tool": "cdk"})
 
 
 def synthesize(

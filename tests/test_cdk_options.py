@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.cdk import cdk_template, render_cdk, synthesize
+from tests.cdk import render_cdk, synthesize
 from tests.model import stack_model
 
 ANSWERS: dict[str, Any] = {
@@ -57,8 +57,7 @@ class Synth:
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
-    project = render_cdk(template, tmp_path_factory.mktemp("cdk-options") / "project", **ANSWERS)
+    project = render_cdk(tmp_path_factory.mktemp("cdk-options") / "project", **ANSWERS)
     result = synthesize(project)
     return Synth(project, result)
 

@@ -1,6 +1,6 @@
 """Cross-tool parity (issue 14): per trigger, SAM and CDK deploy the same stack model.
 
-Each trigger's default answers render twice from one inline template (tests/cdk.py), once with
+Each trigger's default answers render twice from the working tree, once with
 iac_tool=sam and once with iac_tool=cdk. The SAM template is translated to CloudFormation by the
 project's own scripts/validate_template.py, the CDK app is synthesized as `cdk synth` runs it,
 and tests/parity.py resolves both into comparable values: resources known by their type and
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
 
 from tests import parity
 from tests.answer_sets import ANSWER_SETS
-from tests.cdk import cdk_template, render_cdk, synthesize
+from tests.cdk import render_cdk, synthesize
+from tests.conftest import render
 
 # The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja); a new one joins here.
 # http-api and rest-api render with CDK but do not join yet: SAM writes their routes as an
@@ -108,7 +108,6 @@ class Pair:
 # also share the pair through files: the first to need a case builds it under a lock, the
 # others wait and read it.
 _PAIRS: dict[str, Pair] = {}
-_TEMPLATES: dict[str, Path] = {}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -153,32 +152,20 @@ def _shared_build(case: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The case's answers rendered with SAM and translated, rendered with CDK and synthesized,
-    from one inline template (the working tree's)."""
+    from the working tree."""
     answers = (
         {"trigger": case} if case in TRIGGERS else dict(ANSWER_SETS[case.removeprefix("set-")])
     )
-    if "template" not in _TEMPLATES:
-        _TEMPLATES["template"] = cdk_template(tmp_path_factory.mktemp("parity-template"))
-    template = _TEMPLATES["template"]
     seconds = {}
     started = time.monotonic()
     sam_project = tmp_path_factory.mktemp(f"parity-sam-{case}") / "project"
-    copier.run_copy(
-        str(template),
-        str(sam_project),
-        data={**answers, "iac_tool": "sam"},
-        defaults=True,
-        unsafe=True,  # _external_data reads the template's own files
-        quiet=True,
-    )
+    render(sam_project, {**answers, "iac_tool": "sam"})
     region = yaml.safe_load((sam_project / ".copier-answers.yml").read_text())["aws_region"]
     translated = _translate(sam_project, region)
     seconds["sam render + translate"] = time.monotonic() - started
 
     started = time.monotonic()
-    cdk_project = render_cdk(
-        template, tmp_path_factory.mktemp(f"parity-cdk-{case}") / "project", **answers
-    )
+    cdk_project = render_cdk(tmp_path_factory.mktemp(f"parity-cdk-{case}") / "project", **answers)
     result = synthesize(cdk_project)
     assert result.returncode == 0, result.stdout + result.stderr
     (synthesized,) = (cdk_project / "cdk.out").glob("*.template.json")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.cdk import cdk_template, render_cdk
+from tests.cdk import render_cdk
 from tests.conftest import ROOT, VENV_BIN, run
 from tests.rendered import make_in, requirements
 
@@ -25,8 +25,7 @@ CDK_LIBRARIES = ("aws-cdk-lib", "constructs", "cdk-nag")
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sqs, the other answers defaulted, rendered with iac_tool=cdk."""
-    template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
-    return render_cdk(template, tmp_path_factory.mktemp("cdk-repo") / "project", trigger="sqs")
+    return render_cdk(tmp_path_factory.mktemp("cdk-repo") / "project", trigger="sqs")
 
 
 def _tested_with() -> dict[str, str]:
@@ -73,9 +72,7 @@ def test_ruff_format_would_change_nothing(project: Path) -> None:
 
 @pytest.mark.slow
 def test_rendered_cdk_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> None:
-    (tmp_path / "template").mkdir()
-    template = cdk_template(tmp_path / "template")
-    project = render_cdk(template, tmp_path / "project", trigger="sqs")
+    project = render_cdk(tmp_path / "project", trigger="sqs")
     make = make_in(project)
 
     make("install")

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.cdk import cdk_template, render_cdk, synthesize
+from tests.cdk import render_cdk, synthesize
 from tests.model import stack_model
 
 # The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
@@ -177,9 +177,7 @@ def _synthesize(
 ) -> Synth:
     """Render the trigger's project (defaults, or these answers) and synthesize it, with
     cdk.json's context and then `context` (as `cdk synth -c key=value` adds to it)."""
-    template = cdk_template(tmp_path_factory.mktemp("cdk-template"))
     project = render_cdk(
-        template,
         tmp_path_factory.mktemp(f"cdk-{trigger}") / "project",
         trigger=trigger,
         **answers,
