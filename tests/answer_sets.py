@@ -1,5 +1,6 @@
 """Answer sets rendered by the template tests: the defaults, one that flips every option, the
-limits, and one per asynchronous trigger (each also varying options the others leave alone)."""
+limits, and one per asynchronous trigger (each also varying options the others leave alone);
+each trigger once more with AWS CDK; and the pairwise matrix over the options and the IaC tools."""
 
 from __future__ import annotations
 
@@ -173,5 +174,30 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Every pair of runtime-option values, spread over the at-least-once triggers (tests/matrix.py).
+# AWS CDK: every trigger once, with the answers of the SAM set that changes the most of its stack.
+CDK_MIRRORED = (
+    "custom",
+    "kinesis_custom",
+    "dynamodb_stream_custom",
+    "sns",
+    "s3",
+    "eventbridge",
+    "schedule",
+    "function-url-public",
+    "http-api-jwt",
+    "rest-api",
+)
+ANSWER_SETS.update(
+    {f"cdk-{name}": {**ANSWER_SETS[name], "iac_tool": "cdk"} for name in CDK_MIRRORED}
+)
+
+# Every pair of runtime-option values, spread over the at-least-once triggers, and every value
+# with each IaC tool (tests/matrix.py).
 ANSWER_SETS.update(matrix_answer_sets())
+
+
+def answer_sets_of(iac_tool: str) -> list[str]:
+    """The names of the answer sets rendered with `iac_tool` (sam when they leave it out)."""
+    return [
+        name for name, answers in ANSWER_SETS.items() if answers.get("iac_tool", "sam") == iac_tool
+    ]

@@ -62,12 +62,41 @@ def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return _renders[name]
 
 
-_translated: dict[Path, subprocess.CompletedProcess[str]] = {}
+_validated: dict[Path, subprocess.CompletedProcess[str]] = {}
+
+
+def iac_tool(project: Path) -> str:
+    """The IaC tool a rendered project was rendered for (its answers file)."""
+    answers = (project / ".copier-answers.yml").read_text()
+    return "cdk" if "\niac_tool: cdk\n" in answers else "sam"
+
+
+def deployed_template(project: Path) -> Path:
+    """The CloudFormation template `make validate` checked: SAM's translation of template.yaml,
+    or the stack the CDK app synthesized for the dev environment."""
+    if iac_tool(project) == "sam":
+        return project / "build" / "template.json"
+    (template,) = (project / "cdk.out").glob("*-dev.template.json")
+    return template
+
+
+def make_validate(project: Path) -> subprocess.CompletedProcess[str]:
+    """The rendered repo's own `make validate`, with this environment's tools (the ones its lock
+    pins): SAM's translation, or the CDK app's synth under cdk-nag; then cfn-lint."""
+    path = os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")])
+    return subprocess.run(
+        ["make", "--no-print-directory", "validate", "RUN="],
+        cwd=project,
+        env={**os.environ, "PATH": path},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture
 def translation(rendered: Path) -> subprocess.CompletedProcess[str]:
-    """The rendered repo's own `make validate` step: SAM translation, then cfn-lint."""
-    if rendered not in _translated:
-        _translated[rendered] = run([sys.executable, "scripts/validate_template.py"], cwd=rendered)
-    return _translated[rendered]
+    """`make_validate` of the rendered answer set, run once per session."""
+    if rendered not in _validated:
+        _validated[rendered] = make_validate(rendered)
+    return _validated[rendered]

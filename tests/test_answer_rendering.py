@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
 import tomllib
 from collections.abc import Callable
 from itertools import groupby
@@ -26,13 +25,19 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tests.answer_checks import COPIER_YML, assert_rejected, rejection
-from tests.conftest import VENV_BIN, render, run
+from tests.conftest import VENV_BIN, make_validate, render, run
 
 TRIGGERS: list[str] = list(COPIER_YML["trigger"]["choices"].values())
 API = {"http-api", "rest-api", "function-url"}
 BATCH = {"sqs", "kinesis", "dynamodb-stream"}
-# The renders of a trigger are shared by its tests: one xdist group per trigger keeps them together.
-TRIGGER_PARAMS = [pytest.param(t, marks=pytest.mark.xdist_group(f"answers-{t}")) for t in TRIGGERS]
+IAC_TOOLS: list[str] = list(COPIER_YML["iac_tool"]["choices"].values())
+# The renders of a trigger and tool are shared by its tests: one xdist group each keeps them
+# together.
+TRIGGER_PARAMS = [
+    pytest.param(t, tool, id=f"{t}-{tool}", marks=pytest.mark.xdist_group(f"answers-{t}-{tool}"))
+    for tool in IAC_TOOLS
+    for t in TRIGGERS
+]
 
 # Placeholders: valid answers that occur nowhere else in a render and in none of each other.
 NEUTRAL_SLUG = "zqslug"
@@ -122,20 +127,24 @@ def _mapping(trigger: str) -> dict[str, str]:
     }
 
 
-_renders: dict[tuple[str, str], Path] = {}
+_renders: dict[tuple[str, str, str], Path] = {}
 
 
-def _render(trigger: str, kind: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The trigger rendered with neutral, padded (numbers) or tricky answers, once per session."""
-    if (trigger, kind) not in _renders:
+def _render(
+    trigger: str, iac_tool: str, kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The trigger rendered for the IaC tool with neutral, padded (numbers) or tricky answers,
+    once per session."""
+    if (trigger, iac_tool, kind) not in _renders:
         if kind == "tricky":
             answers = {"project_slug": _tricky_slug(trigger), **_texts(trigger, TRICKY_TEXT)}
         else:
             answers = {"project_slug": NEUTRAL_SLUG, **_texts(trigger, NEUTRAL_TEXT)}
         answers |= _options(trigger) | _numbers(trigger, padded=kind == "padded")
-        destination = tmp_path_factory.mktemp(f"{trigger}-{kind}") / "project"
-        _renders[trigger, kind] = render(destination, answers)
-    return _renders[trigger, kind]
+        answers["iac_tool"] = iac_tool
+        destination = tmp_path_factory.mktemp(f"{trigger}-{iac_tool}-{kind}") / "project"
+        _renders[trigger, iac_tool, kind] = render(destination, answers)
+    return _renders[trigger, iac_tool, kind]
 
 
 def _files(root: Path) -> dict[str, Path]:
@@ -166,6 +175,13 @@ def _python(text: str, mapping: dict[str, str]) -> str:
         for field, value in ast.iter_fields(node):
             if isinstance(value, str):
                 setattr(node, field, _swap(value, mapping))
+    for node in ast.walk(tree):
+        # A docstring is prose, wrapped to the line length wherever an answer ends: its words
+        # must be the answer's, its line breaks may fall anywhere.
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0].value if node.body and isinstance(node.body[0], ast.Expr) else None
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                first.value = " ".join(first.value.split())
     # isort orders each block of imports by module name, so the package's imports and the tests
     # package's swap places with the name (order_processor before tests, yes after): each run of
     # import statements is compared in one canonical order.
@@ -236,13 +252,13 @@ def _parsed(path: Path, mapping: dict[str, str]) -> Any:
     return parsed
 
 
-@pytest.mark.parametrize("trigger", TRIGGER_PARAMS)
+@pytest.mark.parametrize(("trigger", "iac_tool"), TRIGGER_PARAMS)
 def test_awkward_answers_parse_as_typed_in_every_file(
-    trigger: str, tmp_path_factory: pytest.TempPathFactory
+    trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """YAML, TOML, JSON, Python and Markdown files hold the awkward answers as typed."""
-    neutral = _files(_render(trigger, "neutral", tmp_path_factory))
-    tricky = _files(_render(trigger, "tricky", tmp_path_factory))
+    neutral = _files(_render(trigger, iac_tool, "neutral", tmp_path_factory))
+    tricky = _files(_render(trigger, iac_tool, "tricky", tmp_path_factory))
     mapping = _mapping(trigger)
     assert {_swap(name, mapping) for name in neutral} == set(tricky)
     for name, path in neutral.items():
@@ -251,13 +267,13 @@ def test_awkward_answers_parse_as_typed_in_every_file(
         assert actual == expected, f"{trigger}: {name}"
 
 
-@pytest.mark.parametrize("trigger", TRIGGER_PARAMS)
+@pytest.mark.parametrize(("trigger", "iac_tool"), TRIGGER_PARAMS)
 def test_zero_padded_numbers_render_as_the_plain_numbers(
-    trigger: str, tmp_path_factory: pytest.TempPathFactory
+    trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """memory_size=0512 (and every other number) renders byte for byte as memory_size=512."""
-    plain = _files(_render(trigger, "neutral", tmp_path_factory))
-    padded = _files(_render(trigger, "padded", tmp_path_factory))
+    plain = _files(_render(trigger, iac_tool, "neutral", tmp_path_factory))
+    padded = _files(_render(trigger, iac_tool, "padded", tmp_path_factory))
     assert set(plain) == set(padded)
     differing = [
         name
@@ -269,24 +285,26 @@ def test_zero_padded_numbers_render_as_the_plain_numbers(
 
 # The two triggers whose stacks hold every free-text answer: the rest share their common parts.
 @pytest.mark.parametrize(
-    "trigger", [param for param in TRIGGER_PARAMS if param.values[0] in {"eventbridge", "http-api"}]
+    ("trigger", "iac_tool"),
+    [param for param in TRIGGER_PARAMS if param.values[0] in {"eventbridge", "http-api"}],
 )
-def test_awkward_render_passes_sam_translation_and_cfn_lint(
-    trigger: str, tmp_path_factory: pytest.TempPathFactory
+def test_awkward_render_passes_make_validate(
+    trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """The rendered repo's own `make validate` accepts the awkward answers' stack."""
-    project = _render(trigger, "tricky", tmp_path_factory)
-    result = run([sys.executable, "scripts/validate_template.py"], project)
+    """The rendered repo's own `make validate` (SAM's translation or CDK's synth under cdk-nag,
+    then cfn-lint) accepts the awkward answers' stack."""
+    project = _render(trigger, iac_tool, "tricky", tmp_path_factory)
+    result = make_validate(project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cfn-lint: 0 findings" in result.stdout
 
 
-@pytest.mark.parametrize("trigger", TRIGGER_PARAMS)
+@pytest.mark.parametrize(("trigger", "iac_tool"), TRIGGER_PARAMS)
 def test_awkward_render_passes_ruff_check_and_format(
-    trigger: str, tmp_path_factory: pytest.TempPathFactory
+    trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The rendered repo's `make lint` (ruff) accepts the awkward render's Python unchanged."""
-    project = _render(trigger, "tricky", tmp_path_factory)
+    project = _render(trigger, iac_tool, "tricky", tmp_path_factory)
     for command in (["check"], ["format", "--check"]):
         result = run([str(VENV_BIN / "ruff"), *command, "--no-cache", "."], project)
         assert result.returncode == 0, result.stdout + result.stderr

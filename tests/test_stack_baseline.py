@@ -23,7 +23,7 @@ import copier
 import pytest
 import yaml
 
-from tests.answer_sets import ANSWER_SETS
+from tests.answer_sets import ANSWER_SETS, answer_sets_of
 from tests.conftest import answer_set_params
 from tests.releases import RELEASES, clone_with_release
 from tests.test_trigger_api import API_SETS
@@ -309,7 +309,8 @@ def _unexplained(differences: list[str]) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+# The last release offered SAM alone: a CDK answer set has no baseline to compare with yet.
+@pytest.mark.parametrize("rendered", answer_set_params(*answer_sets_of("sam")), indirect=True)
 def test_the_translated_stack_equals_the_last_release(
     request: pytest.FixtureRequest, rendered: Path, baseline: Path
 ) -> None:
@@ -323,7 +324,8 @@ def test_the_translated_stack_equals_the_last_release(
     assert _unexplained(differences) == []
 
 
-@pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+# The last release offered SAM alone: a CDK answer set has no baseline to compare with yet.
+@pytest.mark.parametrize("rendered", answer_set_params(*answer_sets_of("sam")), indirect=True)
 @pytest.mark.parametrize("document", ["README.md", "docs/runbook.md"])
 def test_the_readme_and_runbook_state_the_facts_of_the_last_release(
     request: pytest.FixtureRequest, rendered: Path, baseline: Path, document: str

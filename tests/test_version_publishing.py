@@ -16,10 +16,14 @@ from typing import Any
 
 import pytest
 
+from tests.answer_sets import answer_sets_of
 from tests.conftest import answer_set_params
 from tests.stack import stack
 
-pytestmark = pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+# SAM's publishing; the CDK app's (current_version) is tests/test_cdk_versions.py's.
+pytestmark = pytest.mark.parametrize(
+    "rendered", answer_set_params(*answer_sets_of("sam")), indirect=True
+)
 
 Edit = Callable[[dict[str, Any]], None]
 
