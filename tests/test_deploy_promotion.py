@@ -8,7 +8,9 @@ running the rendered `scripts/build_manifest.py` on a small tree.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -17,15 +19,18 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import answer_set_params, run
+from tests.conftest import answer_set_params, iac_tool, run
 
-# The defaults, and a VPC (its deploy steps read the subnets and security groups).
+# Per IaC tool, one set without and one with a VPC (its deploy steps read the subnets and
+# security groups).
 pytestmark = pytest.mark.parametrize(
-    "rendered", answer_set_params("defaults", "limits"), indirect=True
+    "rendered", answer_set_params("defaults", "limits", "cdk-sns", "cdk-custom"), indirect=True
 )
 
 DEPLOYS = ("deploy-dev", "deploy-prod")
-BUILDS = ("make build", "sam build")
+BUILDS = ("make build", "sam build", "cdk synth", "scripts/synth.py")
+# The target that installs the deploy tool: the SAM CLI, or the aws-cdk CLI of package-lock.json.
+TOOL_INSTALL = {"sam": "make sam-cli", "cdk": "make cdk-cli"}
 
 
 def jobs(rendered: Path) -> dict[str, Any]:
@@ -128,9 +133,10 @@ def test_each_deploy_job_verifies_before_it_has_aws_credentials(rendered: Path) 
 def test_each_deploy_job_installs_its_tools_before_it_has_aws_credentials(rendered: Path) -> None:
     """The SAM CLI is fetched while no credentials exist; the deploy step runs uv offline, so no
     package (nor an install script of one) is fetched or run with credentials."""
+    tool = TOOL_INSTALL[iac_tool(rendered)]
     for name in DEPLOYS:
         job = jobs(rendered)[name]
-        installed = index_of(job, lambda step: step.get("run") == "make sam-cli")
+        installed = index_of(job, lambda step: step.get("run") == tool)
         credentials = index_of(
             job, lambda step: step.get("uses", "").startswith("aws-actions/configure-aws")
         )
@@ -157,8 +163,45 @@ def test_make_deploy_checks_the_build_and_never_builds(rendered: Path) -> None:
     dry_run = run(["make", "-n", "deploy", "ENV=prod"], rendered)
     assert dry_run.returncode == 0, dry_run.stderr
     assert "build_manifest.py check" in dry_run.stdout
-    assert not [line for line in dry_run.stdout.splitlines() if "sam build" in line]
-    assert "sam deploy --config-env prod" in dry_run.stdout
+    assert not [line for line in dry_run.stdout.splitlines() if any(b in line for b in BUILDS)]
+
+
+def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
+    """The job's deploy step, as make would run it with the step's environment (`make -n`):
+    deploy-dev deploys the dev stack from dev's build, deploy-prod prod's; with a VPC, each
+    passes the subnets and security groups its environment's variables hold."""
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    for environment in ("dev", "prod"):
+        job = jobs(rendered)[f"deploy-{environment}"]
+        [step] = [s for s in job["steps"] if s.get("run", "").startswith("make deploy")]
+        # The workflow's ${{ vars.X }} values, as placeholders the dry run must carry through.
+        step_env = {
+            name: f"<{name}>" if "${{" in str(value) else str(value)
+            for name, value in step.get("env", {}).items()
+        }
+        dry_run = subprocess.run(
+            ["make", "-n", *shlex.split(step["run"])[1:]],
+            cwd=rendered,
+            env={**os.environ, **step_env},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert dry_run.returncode == 0, dry_run.stderr
+        [deploy] = [
+            line for line in dry_run.stdout.splitlines() if re.search(r"\b(sam|cdk) deploy\b", line)
+        ]
+        if iac_tool(rendered) == "sam":
+            assert f"--config-env {environment}" in deploy
+        else:
+            assert f"--app build/cdk/{environment} " in deploy
+            stack = f"{answers['project_slug']}-{environment}"
+            assert re.search(rf"(?<![\w-]){stack}(?![\w-])", deploy), deploy
+        if answers["vpc_enabled"]:
+            assert "<SUBNET_IDS>" in deploy, deploy
+            assert "<SECURITY_GROUP_IDS>" in deploy, deploy
+        else:
+            assert "SUBNET_IDS" not in step_env
 
 
 def test_the_layer_installs_only_wheels_whose_locked_hashes_match(rendered: Path) -> None:
