@@ -77,6 +77,13 @@ def _wheel(directory: Path, version: str) -> Path:
     return wheel
 
 
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """The wheels' server, without a line on stderr per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 class Registry:
     """The wheels of DEPENDENCY, served over HTTP on localhost as a package index serves them:
     from a local file, uv would record the file's mtime in the layer (uv_cache.json), which no
@@ -89,12 +96,8 @@ class Registry:
             for version in (LOCKED, BUMPED)
         }
 
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's name)
-                pass
-
         self.server = http.server.ThreadingHTTPServer(
-            ("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory))
+            ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory))
         )
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         self.cache = directory / "uv-cache"
@@ -218,7 +221,11 @@ def _rebuilt_after_a_test_run(project: Path, registry: Registry) -> Synth:
     """The project synthesized again after `make test` left bytecode beside the code (with the
     sources' mtimes in it) and `make build` built the same lock's layer again."""
     for module in _package(project).glob("*.py"):
-        py_compile.compile(str(module), doraise=True)
+        # Where the interpreter writes it (named here: this process may have a pycache prefix).
+        bytecode = (
+            module.parent / "__pycache__" / f"{module.stem}.{sys.implementation.cache_tag}.pyc"
+        )
+        py_compile.compile(str(module), cfile=str(bytecode), doraise=True)
     registry.build_layer(project, LOCKED)
     return _published(project)
 
