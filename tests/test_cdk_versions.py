@@ -7,8 +7,10 @@ layers' content: CloudFormation creates a version only when that ID changes. Che
 one rendered project (sqs, default answers), each after one edit a team (or Dependabot, then
 `make build`) makes to it, and after rebuilds and a re-render that change nothing.
 
-One synth takes 10-25 s (jsii's start-up, then the app and cdk-nag): the synths of all cases run
-once, two at a time, in one fixture, and the tests read its results (one xdist group).
+A synth costs ~10 s of CPU (node running the app and cdk-nag; jsii's start-up is 2 s of it), and
+each app needs its own process (node resolves the asset paths against its own working directory):
+the eleven synths run once, two at a time, in one fixture, whose results the tests read (one
+xdist group).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import py_compile
 import re
 import shutil
 import sys
+import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -100,7 +103,8 @@ class Registry:
             ("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory))
         )
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        self.cache = directory / "uv-cache"
+        self.caches = directory / "uv-caches"
+        self.caches.mkdir()
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def build_layer(self, project: Path, version: str) -> None:
@@ -124,7 +128,9 @@ class Registry:
             f"PYTHON={sys.executable}",
             f"UV_FIND_LINKS={self.url}",
             "UV_NO_INDEX=1",
-            f"UV_CACHE_DIR={self.cache}",
+            # A cache of its own, as a build on a fresh CI runner: from a shared one, uv links
+            # the same files into every build, whose mtimes then hide non-reproducible bytecode.
+            f"UV_CACHE_DIR={tempfile.mkdtemp(dir=self.caches)}",
         )
 
 
@@ -238,7 +244,7 @@ def synths(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Synth
     the original, edited)."""
     base = tmp_path_factory.mktemp("cdk-versions")
     registry = Registry(base / "registry")
-    # Without bytecode, each synth compiles aws_cdk's modules again (~5 s of CPU): the first
+    # Without bytecode, each synth compiles aws_cdk's modules again (seconds of CPU): the first
     # synths write it under this session's directory, the others read it there.
     with pytest.MonkeyPatch.context() as environment:
         environment.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
