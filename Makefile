@@ -36,13 +36,15 @@ $(UV):
 $(VENV)/.installed: requirements/test.txt | $(UV)
 	@test -n "$(TEST_PYTHON)" || { echo "make: needs Python 3.13 or 3.12 (python3.13 on PATH or under pyenv)" >&2; exit 1; }
 	$(UV) venv --quiet --allow-existing --python "$(TEST_PYTHON)" $(VENV)
-	$(UV) pip sync --quiet --python $(VENV)/bin/python requirements/test.txt
+	@# Bytecode compiled once here: every synth, render and test process imports aws-cdk-lib
+	@# (thousands of modules) and would compile it again, as PYTHONDONTWRITEBYTECODE keeps it unsaved.
+	$(UV) pip sync --quiet --compile-bytecode --python $(VENV)/bin/python requirements/test.txt
 	touch $@
 
 # checkov pins an old boto3, so it gets an environment of its own.
 $(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV)
 	$(UV) venv --quiet --allow-existing --python "$(PYTHON)" $(CHECKOV_VENV)
-	$(UV) pip sync --quiet --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $@
 
 # One environment per host Python, all from the one universal lock. The interpreter is found like
