@@ -80,7 +80,8 @@ def test_the_build_job_uploads_the_build_and_publishes_its_manifest_digest(
     [upload] = uses(build, "actions/upload-artifact")
     assert upload["with"]["if-no-files-found"] == "error"
     [pack] = [command for command in runs(build) if command.startswith("tar ")]
-    assert "build build.sha256" in pack
+    # SAM's build directory and manifest, or the CDK assemblies' (under build/).
+    assert {"sam": "build build.sha256", "cdk": "cdk cdk.sha256"}[iac_tool(rendered)] in pack
     assert build["outputs"]["manifest-sha256"] == "${{ steps.manifest.outputs.sha256 }}"
 
 
@@ -162,8 +163,14 @@ def test_every_artifact_action_is_pinned_by_commit_sha(rendered: Path) -> None:
 def test_make_deploy_checks_the_build_and_never_builds(rendered: Path) -> None:
     dry_run = run(["make", "-n", "deploy", "ENV=prod"], rendered)
     assert dry_run.returncode == 0, dry_run.stderr
-    assert "build_manifest.py check" in dry_run.stdout
-    assert not [line for line in dry_run.stdout.splitlines() if any(b in line for b in BUILDS)]
+    commands = _commands(dry_run.stdout)
+    assert [c for c in commands if re.search(r"build_manifest\.py .*\bcheck\b", c)]
+    assert not [c for c in commands if re.search(r"\b(sam build|cdk synth)\b|synth\.py", c)]
+
+
+def _commands(dry_run: str) -> list[str]:
+    """The commands `make -n` printed, each on one line (continuations joined)."""
+    return dry_run.replace("\\\n", " ").splitlines()
 
 
 def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
@@ -188,9 +195,7 @@ def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
             check=False,
         )
         assert dry_run.returncode == 0, dry_run.stderr
-        [deploy] = [
-            line for line in dry_run.stdout.splitlines() if re.search(r"\b(sam|cdk) deploy\b", line)
-        ]
+        [deploy] = [c for c in _commands(dry_run.stdout) if re.search(r"\b(sam|cdk) deploy\b", c)]
         if iac_tool(rendered) == "sam":
             assert f"--config-env {environment}" in deploy
         else:
@@ -198,8 +203,10 @@ def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
             stack = f"{answers['project_slug']}-{environment}"
             assert re.search(rf"(?<![\w-]){stack}(?![\w-])", deploy), deploy
         if answers["vpc_enabled"]:
-            assert "<SUBNET_IDS>" in deploy, deploy
-            assert "<SECURITY_GROUP_IDS>" in deploy, deploy
+            # The ids reach the deploy command from the variables the step sets.
+            for variable in ("SUBNET_IDS", "SECURITY_GROUP_IDS"):
+                assert step_env[variable] == f"<{variable}>", variable
+                assert f"${{{variable}}}" in deploy, deploy
         else:
             assert "SUBNET_IDS" not in step_env
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.conftest import answer_set_params
-from tests.matrix import OPTIONS, all_pairs, matrix_answer_sets, pairs_of
+from tests.matrix import OPTIONS, TOOL_OPTIONS, all_pairs, matrix_answer_sets, pairs_of
 
 
 def test_every_pair_of_option_values_is_rendered_at_least_once() -> None:
@@ -17,8 +17,20 @@ def test_every_pair_of_option_values_is_rendered_at_least_once() -> None:
     assert all_pairs(OPTIONS) <= covered
 
 
+def test_every_option_value_is_rendered_with_every_iac_tool() -> None:
+    covered = set().union(
+        *(
+            pairs_of({"iac_tool": "sam", **row}, TOOL_OPTIONS)
+            for row in matrix_answer_sets().values()
+        )
+    )
+    assert all_pairs(TOOL_OPTIONS) <= covered
+
+
 def test_matrix_is_far_smaller_than_the_full_cross_product() -> None:
-    assert len(matrix_answer_sets()) <= 12
+    # 576 combinations of the options per tool; SAM's rows plus the few that pair every value
+    # with CDK too.
+    assert len(matrix_answer_sets()) <= 15
 
 
 @pytest.mark.parametrize("rendered", answer_set_params(*matrix_answer_sets()), indirect=True)
