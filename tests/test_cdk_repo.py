@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from tests.cdk import render_cdk
+from tests.cdk import render_cdk, synthesize
 from tests.conftest import ROOT, VENV_BIN, run
 from tests.rendered import make_in, requirements
 
@@ -89,3 +89,12 @@ def test_rendered_cdk_repo_installs_and_passes_its_own_checks(tmp_path: Path) ->
     assert "Failed checks: 0" in checks
     assert re.search(r"\d+ passed", checks)
     assert "No findings to report" in checks
+
+
+def test_the_app_refuses_to_stage_an_unbuilt_layer_unless_a_check_asks(project: Path) -> None:
+    """`npx cdk deploy` after `make test` would otherwise ship the function without its
+    dependencies: only `make synth` and the tests, which stage the layer empty knowingly, may."""
+    refused = synthesize(project, context={"emptyLayerForChecks": False})
+    assert refused.returncode != 0
+    assert "holds no dependencies" in refused.stderr
+    assert synthesize(project).returncode == 0
