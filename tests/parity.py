@@ -14,6 +14,7 @@ their resource. The views below pick the parts of a stack the parity tests compa
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ NAME_PROPERTIES = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::SSM::Parameter": "Name",
     "AWS::Scheduler::Schedule": "Name",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Events::EventBus": "Name",
 }
 # Types whose `Ref` is their physical name.
 _REF_IS_NAME = {
@@ -43,8 +46,11 @@ _REF_IS_NAME = {
     "AWS::IAM::Role",
     "AWS::Kinesis::Stream",
     "AWS::Lambda::Function",
+    "AWS::Events::EventBus",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
+    "AWS::Scheduler::Schedule",
+    "AWS::Scheduler::ScheduleGroup",
     "AWS::SSM::Parameter",
 }
 # CDK's own resource: the construct library's version report, not part of the model. (Its
@@ -133,12 +139,15 @@ class _Reader:
                 identity=self.identities[key],
                 logical_id=key,
                 raw=resource,
-                properties=_normalised(self.resolve(resource.get("Properties", {}))),
+                properties=_of_type(
+                    resource["Type"], _normalised(self.resolve(resource.get("Properties", {})))
+                ),
                 # CloudFormation's default, whether written or not.
                 deletion_policy=resource.get("DeletionPolicy", "Delete"),
                 update_replace_policy=resource.get("UpdateReplacePolicy", "Delete"),
             )
             resources[found.identity] = found
+        _fold_bucket_notifications(resources)
         return Stack(resources)
 
     def _identity(self, key: str) -> str:
@@ -278,13 +287,25 @@ class _Reader:
                 properties["Name"] if "Name" in properties else self.attribute(key, "Version")
             )
             return f"{function}:{qualifier}"
+        if kind == "AWS::Events::Rule":
+            # A rule on a bus of its own has the bus's name in its ARN; the default bus's not.
+            bus = str(self.resolve(properties.get("EventBusName", "default")))
+            bus = bus.split(":event-bus/", 1)[1] if bus.startswith("arn:") else bus
+            path = name if bus == "default" else f"{bus}/{name}"
+            return prefix.format("events") + f"rule/{path}"
+        if kind == "AWS::Scheduler::Schedule":
+            group = self.resolve(properties.get("GroupName", "default"))
+            return prefix.format("scheduler") + f"schedule/{group}/{name}"
         arns = {
             "AWS::DynamoDB::Table": prefix.format("dynamodb") + f"table/{name}",
+            "AWS::Events::EventBus": prefix.format("events") + f"event-bus/{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "AWS::KMS::Key": prefix.format("kms") + f"key/{_token(self.identities[key])}",
             "AWS::Kinesis::Stream": prefix.format("kinesis") + f"stream/{name}",
             "AWS::Lambda::Function": prefix.format("lambda") + f"function:{name}",
             "AWS::Logs::LogGroup": prefix.format("logs") + f"log-group:{name}:*",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::Scheduler::ScheduleGroup": prefix.format("scheduler") + f"schedule-group/{name}",
             "AWS::SNS::Topic": prefix.format("sns") + name,
             "AWS::SQS::Queue": prefix.format("sqs") + name,
             "AWS::SSM::Parameter": prefix.format("ssm") + f"parameter{name}",
@@ -368,8 +389,11 @@ def _policy(document: Any) -> Any:
 
 
 def _key_id(value: Any) -> Any:
-    is_arn = isinstance(value, str) and value.startswith("arn:aws:kms:")
-    return value.split(":key/", 1)[1] if is_arn else value
+    """A key by its ID, an alias by its name ("alias/..."): KMS takes either by its ARN too."""
+    if not (isinstance(value, str) and value.startswith("arn:aws:kms:")):
+        return value
+    resource = value.split(":", 5)[5]
+    return resource.removeprefix("key/") if resource.startswith("key/") else resource
 
 
 _NORMALISERS: dict[str, Any] = {
@@ -385,7 +409,88 @@ _NORMALISERS: dict[str, Any] = {
     "SSESpecification": lambda sse: (
         {"SSEEnabled": True} if sse == _DYNAMODB_AWS_MANAGED_KEY else sse
     ),
+    # A target's input is JSON in a string: its spacing is no part of it.
+    "Input": lambda text: _json_or_text(text),
+    "Metrics": lambda metrics: _metric_math(metrics),
+    # A bucket notification's key filter rules are a set (one prefix, one suffix).
+    "Rules": lambda rules: (
+        sorted(rules, key=lambda rule: json.dumps(rule, sort_keys=True))
+        if isinstance(rules, list) and all(isinstance(rule, dict) and "Name" in rule for rule in rules)
+        else rules
+    ),
 }
+
+
+def _json_or_text(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _metric_math(metrics: Any) -> Any:
+    """An alarm's metric math by what each query is: the queries by their Id where an expression
+    refers to it, the others (the one returned) by "(not referred to)", since their Id names
+    nothing (CDK numbers its expressions, SAM names them)."""
+    if not (isinstance(metrics, list) and all(isinstance(m, dict) and "Id" in m for m in metrics)):
+        return metrics
+    expressions = " ".join(str(m.get("Expression", "")) for m in metrics)
+    referred = {m["Id"] for m in metrics if re.search(rf"\b{re.escape(m['Id'])}\b", expressions)}
+    found: dict[str, Any] = {}
+    for metric in sorted(metrics, key=lambda m: json.dumps(m, sort_keys=True)):
+        key = metric["Id"] if metric["Id"] in referred else "(not referred to)"
+        if key in found:
+            key = f"{key}#{len(found)}"
+        found[key] = {k: v for k, v in metric.items() if k != "Id" or key == metric["Id"]}
+    return found
+
+
+def _of_type(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """One resource's properties where its type takes one value two ways: a function URL of an
+    alias by the alias's ARN, or by the function's with the alias as its Qualifier."""
+    if kind == "AWS::Lambda::Url" and "Qualifier" in properties:
+        found = {k: v for k, v in properties.items() if k != "Qualifier"}
+        found["TargetFunctionArn"] = f"{properties['TargetFunctionArn']}:{properties['Qualifier']}"
+        return found
+    return properties
+
+
+# The S3 API's bucket notification shape (CDK's custom resource writes it) -> CloudFormation's
+# (a bucket's NotificationConfiguration): configurations' names and their target's key.
+_NOTIFICATION_KINDS = {
+    "LambdaFunctionConfigurations": ("LambdaConfigurations", "LambdaFunctionArn", "Function"),
+    "QueueConfigurations": ("QueueConfigurations", "QueueArn", "Queue"),
+    "TopicConfigurations": ("TopicConfigurations", "TopicArn", "Topic"),
+}
+
+
+def _fold_bucket_notifications(resources: dict[str, Resource]) -> None:
+    """CDK configures a bucket's notifications with a custom resource calling the S3 API, SAM
+    with the bucket's NotificationConfiguration: the custom resource's configuration is written
+    onto its bucket in CloudFormation's shape (one entry per event, key filter rules as S3Key
+    Rules). The custom resource stays (cdk_machinery leaves it out of the views)."""
+    buckets = {
+        r.properties.get("BucketName"): r for r in resources.values() if r.type == "AWS::S3::Bucket"
+    }
+    for custom in [r for r in resources.values() if r.type == "Custom::S3BucketNotifications"]:
+        bucket = buckets[custom.properties["BucketName"]]
+        configuration: dict[str, Any] = {}
+        for api_name, given in custom.properties["NotificationConfiguration"].items():
+            if api_name not in _NOTIFICATION_KINDS:
+                configuration[api_name] = given  # EventBridgeConfiguration: the same either way
+                continue
+            name, api_target, target = _NOTIFICATION_KINDS[api_name]
+            entries = configuration.setdefault(name, [])
+            for entry in given:
+                rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules")
+                for event in entry["Events"]:
+                    found = {"Event": event, target: entry[api_target]}
+                    if rules is not None:
+                        found["Filter"] = {"S3Key": {"Rules": _normalised(rules, "Rules")}}
+                    entries.append(found)
+        bucket.properties["NotificationConfiguration"] = configuration
 
 
 def _statement(statement: dict[str, Any]) -> dict[str, Any]:

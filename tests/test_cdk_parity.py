@@ -35,7 +35,18 @@ from tests.cdk import cdk_template, render_cdk, synthesize
 # OpenAPI body and CDK as route/method resources, their metric-math alarms number their
 # queries differently, and an unnamed HTTP API is not known by its name; tests/parity.py needs a
 # view of the routes and of metric math first.
-TRIGGERS = ("sqs", "kinesis", "dynamodb-stream")
+TRIGGERS = (
+    "sqs",
+    "kinesis",
+    "dynamodb-stream",
+    "sns",
+    "eventbridge",
+    "schedule",
+    "s3",
+    "function-url",
+    "http-api",
+    "rest-api",
+)
 # Answer sets of tests/answer_sets.py compared too, beyond each trigger's defaults: "custom"
 # flips the options (customer-managed key, VPC, permissions boundary, reserved concurrency,
 # linear deployment, Powertools layer, no idempotency, other sizes and region).
