@@ -53,6 +53,7 @@ _REF_IS_NAME = {
     "AWS::Scheduler::ScheduleGroup",
     "AWS::SSM::Parameter",
 }
+_API_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"}
 # CDK's own resource: the construct library's version report, not part of the model. (Its
 # BootstrapVersion parameter and rule are not resources; the views leave asset locations out.)
 _CDK_ONLY = {"AWS::CDK::Metadata"}
@@ -132,6 +133,18 @@ class _Reader:
             if identity in self.identities.values():
                 identity = f"{identity}#{key}"  # several alike: the logical ID tells them apart
             self.identities[key] = identity
+        # A name built from another resource's reference (an API's execution log group, named
+        # after the API's id) resolves once every resource is known.
+        for key, identity in list(self.identities.items()):
+            kind = self.raw[key]["Type"]
+            name = self.raw[key].get("Properties", {}).get(NAME_PROPERTIES.get(kind, ""))
+            if identity == f"{kind}#{key}" and name is not None:
+                try:
+                    named = f"{kind}:{_text(self.resolve(name))}"
+                except Unresolvable:
+                    continue
+                if named not in self.identities.values():
+                    self.identities[key] = named
         resources = {}
         for key, resource in self.raw.items():
             found = Resource(
@@ -160,6 +173,9 @@ class _Reader:
                 return f"{kind}:{self.resolve(properties[name_property], names_only=True)}"
             except Unresolvable:
                 pass
+        if kind in _API_TYPES and "Body" in properties:
+            # An API imported from OpenAPI is named by its title.
+            return f"{kind}:{self.resolve(properties['Body']['info']['title'], names_only=True)}"
         if kind == "AWS::IAM::Role":
             runs = sorted(
                 self.identities[function]
@@ -409,6 +425,10 @@ _NORMALISERS: dict[str, Any] = {
     "SSESpecification": lambda sse: (
         {"SSEEnabled": True} if sse == _DYNAMODB_AWS_MANAGED_KEY else sse
     ),
+    # A log group as a destination, by its ARN with or without the ":*" of Fn::GetAtt's.
+    "DestinationArn": lambda arn: (
+        arn.removesuffix(":*") if isinstance(arn, str) and arn.startswith("arn:aws:logs:") else arn
+    ),
     # A target's input is JSON in a string: its spacing is no part of it.
     "Input": lambda text: _json_or_text(text),
     "Metrics": lambda metrics: _metric_math(metrics),
@@ -454,7 +474,35 @@ def _of_type(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
         found = {k: v for k, v in properties.items() if k != "Qualifier"}
         found["TargetFunctionArn"] = f"{properties['TargetFunctionArn']}:{properties['Qualifier']}"
         return found
+    if kind in _API_TYPES and "Body" in properties:
+        return _api_from_openapi(kind, properties)
     return properties
+
+
+def _api_from_openapi(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An API imported from an OpenAPI body, with what the body sets as properties: its name
+    and description (the info), its tags (x-amazon-apigateway-tag-value), for an HTTP API its
+    protocol; the body itself stays (api_routes reads its routes). Import parameters that
+    restate a property (the endpoint type) are left out."""
+    body = properties["Body"]
+    found = dict(properties)
+    found.setdefault("Name", body["info"]["title"])
+    if "description" in body["info"]:
+        found.setdefault("Description", body["info"]["description"])
+    if kind == "AWS::ApiGatewayV2::Api":
+        found.setdefault("ProtocolType", "HTTP")
+        if "tags" in body:
+            found.setdefault(
+                "Tags", {tag["name"]: tag["x-amazon-apigateway-tag-value"] for tag in body["tags"]}
+            )
+    parameters = dict(found.get("Parameters", {}))
+    types = found.get("EndpointConfiguration", {}).get("Types", [])
+    if parameters.get("endpointConfigurationTypes") == ",".join(types):
+        del parameters["endpointConfigurationTypes"]
+    found["Parameters"] = parameters
+    if not parameters:
+        del found["Parameters"]
+    return found
 
 
 # The S3 API's bucket notification shape (CDK's custom resource writes it) -> CloudFormation's
@@ -776,7 +824,11 @@ def other_resources(stack: Stack) -> dict[str, Any]:
     return {
         key: {
             **_without(
-                r.properties, "Tags", *(["PolicyDocument"] if r.type in _RESOURCE_POLICIES else [])
+                r.properties,
+                "Tags",
+                *(["PolicyDocument"] if r.type in _RESOURCE_POLICIES else []),
+                # An API's OpenAPI body: its routes are api_routes's.
+                *(["Body"] if r.type in _API_TYPES else []),
             ),
             "DeletionPolicy": r.deletion_policy,
             "UpdateReplacePolicy": r.update_replace_policy,
@@ -784,5 +836,105 @@ def other_resources(stack: Stack) -> dict[str, Any]:
         for key, r in stack.resources.items()
         if r.type not in _FUNCTION_TYPES
         and r.type not in _RESOURCE_POLICIES
+        and r.type not in _ROUTE_TYPES
         and key not in machinery
     }
+
+
+# API Gateway's route and method resources: api_routes compares them, whichever way written.
+_ROUTE_TYPES = {
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
+}
+# OpenAPI's security scheme types (x-amazon-apigateway-authtype) as CloudFormation's
+# AuthorizationType.
+_AUTH_TYPES = {"awsSigv4": "AWS_IAM"}
+
+
+def api_routes(stack: Stack) -> dict[str, Any]:
+    """Each API's routes ("METHOD /path", or an HTTP API's "$default"): who may call them and
+    where they go, from an OpenAPI body (SAM) or from route, method and integration resources
+    (CDK) alike; an API's other settings are the other resources view's."""
+    routes: dict[str, dict[str, Any]] = {}
+    apis = {_token(key): key for key, r in stack.resources.items() if r.type in _API_TYPES}
+    for key, api in stack.resources.items():
+        if api.type in _API_TYPES and "Body" in api.raw.get("Properties", {}):
+            routes[key] = _openapi_routes(api)
+    integrations = {
+        f"integrations/{_token(key)}": _integration(r.properties)
+        for key, r in stack.of_type("AWS::ApiGatewayV2::Integration").items()
+    }
+    for r in stack.of_type("AWS::ApiGatewayV2::Route").values():
+        routes.setdefault(apis[r.properties["ApiId"]], {})[r.properties["RouteKey"]] = {
+            "authorization": r.properties.get("AuthorizationType", "NONE"),
+            "integration": integrations.get(r.properties.get("Target", "")),
+        }
+    paths = _resource_paths(stack)
+    for r in stack.of_type("AWS::ApiGateway::Method").values():
+        route = f"{r.properties['HttpMethod']} {paths[r.properties['ResourceId']]}"
+        routes.setdefault(apis[r.properties["RestApiId"]], {})[route] = {
+            "authorization": r.properties.get("AuthorizationType", "NONE"),
+            "integration": _integration(r.properties.get("Integration", {})),
+        }
+    return routes
+
+
+def _resource_paths(stack: Stack) -> dict[str, str]:
+    """A REST API's resources by their ID (a token) -> their path; the root resource is "/"."""
+    paths = {
+        f"{_token(key)[:-1]}.RootResourceId>": "/"
+        for key, r in stack.resources.items()
+        if r.type == "AWS::ApiGateway::RestApi"
+    }
+    resources = stack.of_type("AWS::ApiGateway::Resource")
+    while len(paths) < len(resources) + len(_API_TYPES & {r.type for r in stack.resources.values()}):
+        before = len(paths)
+        for key, r in resources.items():
+            parent = paths.get(r.properties["ParentId"])
+            if parent is not None:
+                paths[_token(key)] = f"{parent.rstrip('/')}/{r.properties['PathPart']}"
+        if len(paths) == before:
+            break
+    return paths
+
+
+def _openapi_routes(api: Resource) -> dict[str, Any]:
+    body = api.properties["Body"]
+    schemes = body.get("components", {}).get("securitySchemes", {})
+    found = {}
+    for path, methods in body.get("paths", {}).items():
+        for method, operation in methods.items():
+            verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+            default = operation.get("isDefaultRoute") or path == "/$default"
+            route = "$default" if api.type == "AWS::ApiGatewayV2::Api" and default else f"{verb} {path}"
+            security = [name for entry in operation.get("security", []) for name in entry]
+            authorization = [
+                _AUTH_TYPES.get(schemes.get(name, {}).get("x-amazon-apigateway-authtype"), name)
+                for name in security
+            ]
+            found[route] = {
+                "authorization": "+".join(authorization) or "NONE",
+                "integration": _integration(operation.get("x-amazon-apigateway-integration", {})),
+            }
+    return found
+
+
+def _integration(integration: dict[str, Any]) -> dict[str, Any]:
+    """An integration's type, target (a function by its ARN, unwrapped from API Gateway's
+    invocation URI), method, payload format and timeout, from OpenAPI's extension or from
+    CloudFormation's properties alike (an HTTP API's Lambda integration is always POSTed)."""
+    uri = str(integration.get("uri", integration.get("Uri", integration.get("IntegrationUri"))))
+    if ":lambda:path/2015-03-31/functions/" in uri:
+        uri = uri.split("/functions/", 1)[1].removesuffix("/invocations")
+    found = {
+        "type": str(integration.get("type", integration.get("Type", integration.get("IntegrationType")))).upper(),
+        "target": uri,
+        "method": integration.get("httpMethod", integration.get("IntegrationHttpMethod", "POST")),
+        "payload format": integration.get(
+            "payloadFormatVersion", integration.get("PayloadFormatVersion")
+        ),
+        "timeout ms": integration.get("timeoutInMillis", integration.get("TimeoutInMillis")),
+    }
+    return {key: value for key, value in found.items() if value is not None}
