@@ -167,15 +167,14 @@ class _Reader:
         resource = self.raw[key]
         kind: str = resource["Type"]
         properties = resource.get("Properties", {})
-        name_property = NAME_PROPERTIES.get(kind)
-        if name_property and name_property in properties:
+        name = properties.get(NAME_PROPERTIES.get(kind, ""))
+        if name is None and kind in _API_TYPES and "Body" in properties:
+            name = properties["Body"]["info"]["title"]  # an API imported from OpenAPI: its title
+        if name is not None:
             try:
-                return f"{kind}:{self.resolve(properties[name_property], names_only=True)}"
+                return f"{kind}:{self.resolve(name, names_only=True)}"
             except Unresolvable:
                 pass
-        if kind in _API_TYPES and "Body" in properties:
-            # An API imported from OpenAPI is named by its title.
-            return f"{kind}:{self.resolve(properties['Body']['info']['title'], names_only=True)}"
         if kind == "AWS::IAM::Role":
             runs = sorted(
                 self.identities[function]
@@ -429,13 +428,11 @@ _NORMALISERS: dict[str, Any] = {
     "DestinationArn": lambda arn: (
         arn.removesuffix(":*") if isinstance(arn, str) and arn.startswith("arn:aws:logs:") else arn
     ),
-    # A target's input is JSON in a string: its spacing is no part of it.
-    "Input": lambda text: _json_or_text(text),
-    "Metrics": lambda metrics: _metric_math(metrics),
     # A bucket notification's key filter rules are a set (one prefix, one suffix).
     "Rules": lambda rules: (
         sorted(rules, key=lambda rule: json.dumps(rule, sort_keys=True))
-        if isinstance(rules, list) and all(isinstance(rule, dict) and "Name" in rule for rule in rules)
+        if isinstance(rules, list)
+        and all(isinstance(rule, dict) and "Name" in rule for rule in rules)
         else rules
     ),
 }
@@ -465,6 +462,13 @@ def _metric_math(metrics: Any) -> Any:
             key = f"{key}#{len(found)}"
         found[key] = {k: v for k, v in metric.items() if k != "Id" or key == metric["Id"]}
     return found
+
+
+_NORMALISERS.update(
+    # A target's input is JSON in a string: its spacing is no part of it.
+    Input=_json_or_text,
+    Metrics=_metric_math,
+)
 
 
 def _of_type(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
@@ -889,7 +893,9 @@ def _resource_paths(stack: Stack) -> dict[str, str]:
         if r.type == "AWS::ApiGateway::RestApi"
     }
     resources = stack.of_type("AWS::ApiGateway::Resource")
-    while len(paths) < len(resources) + len(_API_TYPES & {r.type for r in stack.resources.values()}):
+    while len(paths) < len(resources) + len(
+        _API_TYPES & {r.type for r in stack.resources.values()}
+    ):
         before = len(paths)
         for key, r in resources.items():
             parent = paths.get(r.properties["ParentId"])
@@ -908,7 +914,9 @@ def _openapi_routes(api: Resource) -> dict[str, Any]:
         for method, operation in methods.items():
             verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
             default = operation.get("isDefaultRoute") or path == "/$default"
-            route = "$default" if api.type == "AWS::ApiGatewayV2::Api" and default else f"{verb} {path}"
+            route = (
+                "$default" if api.type == "AWS::ApiGatewayV2::Api" and default else f"{verb} {path}"
+            )
             security = [name for entry in operation.get("security", []) for name in entry]
             authorization = [
                 _AUTH_TYPES.get(schemes.get(name, {}).get("x-amazon-apigateway-authtype"), name)
@@ -929,7 +937,9 @@ def _integration(integration: dict[str, Any]) -> dict[str, Any]:
     if ":lambda:path/2015-03-31/functions/" in uri:
         uri = uri.split("/functions/", 1)[1].removesuffix("/invocations")
     found = {
-        "type": str(integration.get("type", integration.get("Type", integration.get("IntegrationType")))).upper(),
+        "type": str(
+            integration.get("type", integration.get("Type", integration.get("IntegrationType")))
+        ).upper(),
         "target": uri,
         "method": integration.get("httpMethod", integration.get("IntegrationHttpMethod", "POST")),
         "payload format": integration.get(

@@ -421,3 +421,403 @@ def test_the_reader_tells_another_value_apart() -> None:
     other["Resources"]["AlertsErrors123"]["Properties"]["Threshold"] = 2
     sam, cdk = _alarm_views(other)
     assert parity.differences(sam, cdk, "alarm") == ["alarm.Threshold: 1 -> 2"]
+
+
+def _read(resources: dict[str, Any]) -> parity.Stack:
+    return parity.read({"Resources": resources}, "eu-west-1", "app-dev")
+
+
+def test_the_reader_knows_rules_schedules_buses_and_buckets_by_name() -> None:
+    stack = _read(
+        {
+            "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "app-bus"}},
+            "Rule": {
+                "Type": "AWS::Events::Rule",
+                "Properties": {"Name": "app-rule", "EventBusName": {"Ref": "Bus"}},
+            },
+            "DefaultRule": {"Type": "AWS::Events::Rule", "Properties": {"Name": "app-other"}},
+            "Group": {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": "app"}},
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "app-data"}},
+            "Policy": {
+                "Type": "AWS::SQS::QueuePolicy",
+                "Properties": {
+                    "Queues": [],
+                    "PolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Resource": [
+                                    {"Fn::GetAtt": [key, "Arn"]}
+                                    for key in ("Rule", "DefaultRule", "Bucket", "Bus", "Group")
+                                ],
+                            },
+                            {"Effect": "Deny", "Resource": [{"Ref": "Group"}, {"Ref": "Bus"}]},
+                        ]
+                    },
+                },
+            },
+        }
+    )
+    statements = stack.one("AWS::SQS::QueuePolicy").properties["PolicyDocument"]["Statement"]
+    by_effect = {statement["Effect"]: statement["Resource"] for statement in statements}
+    assert sorted(by_effect["Allow"]) == [
+        "arn:aws:events:eu-west-1:123456789012:event-bus/app-bus",
+        "arn:aws:events:eu-west-1:123456789012:rule/app-bus/app-rule",
+        "arn:aws:events:eu-west-1:123456789012:rule/app-other",
+        "arn:aws:s3:::app-data",
+        "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/app",
+    ]
+    assert sorted(by_effect["Deny"]) == [
+        "app",
+        "app-bus",
+    ]
+
+
+def test_the_reader_writes_cdks_bucket_notifications_on_the_bucket() -> None:
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:app:live"
+    sam = _read(
+        {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "Properties": {
+                    "BucketName": "app-data",
+                    "NotificationConfiguration": {
+                        "LambdaConfigurations": [
+                            {
+                                "Event": event,
+                                "Function": function,
+                                "Filter": {
+                                    "S3Key": {
+                                        "Rules": [
+                                            {"Name": "prefix", "Value": "in/"},
+                                            {"Name": "suffix", "Value": ".json"},
+                                        ]
+                                    }
+                                },
+                            }
+                            for event in ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+                        ]
+                    },
+                },
+            }
+        }
+    )
+    custom: dict[str, Any] = {
+        "Type": "Custom::S3BucketNotifications",
+        "Properties": {
+            "ServiceToken": "handler",
+            "BucketName": {"Ref": "Bucket"},
+            "NotificationConfiguration": {
+                "LambdaFunctionConfigurations": [
+                    {
+                        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+                        "LambdaFunctionArn": function,
+                        "Filter": {
+                            "Key": {
+                                "FilterRules": [
+                                    {"Name": "suffix", "Value": ".json"},
+                                    {"Name": "prefix", "Value": "in/"},
+                                ]
+                            }
+                        },
+                    }
+                ]
+            },
+        },
+    }
+    cdk = _read(
+        {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "app-data"}},
+            "Notifications": custom,
+        }
+    )
+    assert parity.other_resources(sam) == parity.other_resources(cdk)
+    custom["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"][0][
+        "Events"
+    ] = ["s3:ObjectCreated:*"]
+    other = _read(
+        {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "app-data"}},
+            "Notifications": custom,
+        }
+    )
+    assert parity.other_resources(sam) != parity.other_resources(other)
+
+
+def _math_alarm(ids: tuple[str, str, str], label_on: str) -> dict[str, Any]:
+    requests, rejected, rate = ids
+    stat = {"Period": 300, "Stat": "Sum"}
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmName": "app-rate",
+            "Metrics": [
+                {
+                    "Id": rejected,
+                    "MetricStat": {**stat, "Metric": {"MetricName": "4xx"}},
+                    "ReturnData": False,
+                },
+                {
+                    "Id": requests,
+                    "MetricStat": {**stat, "Metric": {"MetricName": "Count"}},
+                    "ReturnData": False,
+                },
+                {
+                    "Id": rate,
+                    "Expression": f"100 * {rejected} / {requests}",
+                    "ReturnData": True,
+                    **({"Label": "share"} if label_on == rate else {}),
+                },
+            ],
+        },
+    }
+
+
+def test_the_reader_compares_metric_math_by_what_refers_to_what() -> None:
+    sam = _read({"Alarm": _math_alarm(("requests", "rejected", "rate"), "rate")})
+    cdk = _read({"Alarm": _math_alarm(("requests", "rejected", "expr_1"), "expr_1")})
+    assert (
+        sam.one("AWS::CloudWatch::Alarm").properties == cdk.one("AWS::CloudWatch::Alarm").properties
+    )
+    swapped = _read({"Alarm": _math_alarm(("rejected", "requests", "rate"), "rate")})
+    assert parity.differences(
+        sam.one("AWS::CloudWatch::Alarm").properties,
+        swapped.one("AWS::CloudWatch::Alarm").properties,
+        "alarm",
+    )
+
+
+def test_the_reader_takes_a_qualifier_a_key_alias_and_json_input_either_way() -> None:
+    function = "arn:aws:lambda:eu-west-1:123456789012:function:app"
+    sam = _read(
+        {
+            "Url": {
+                "Type": "AWS::Lambda::Url",
+                "Properties": {"TargetFunctionArn": f"{function}:live"},
+            },
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {"TopicName": "t", "KmsMasterKeyId": "alias/aws/sns"},
+            },
+            "Schedule": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {"Name": "s", "Target": {"Input": '{"a": 1, "b": [2]}'}},
+            },
+        }
+    )
+    cdk = _read(
+        {
+            "Url": {
+                "Type": "AWS::Lambda::Url",
+                "Properties": {"TargetFunctionArn": function, "Qualifier": "live"},
+            },
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "TopicName": "t",
+                    "KmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:alias/aws/sns",
+                },
+            },
+            "Schedule": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {"Name": "s", "Target": {"Input": '{"a":1,"b":[2]}'}},
+            },
+        }
+    )
+    assert parity.other_resources(sam) == parity.other_resources(cdk)
+    other = _read(
+        {
+            "Url": {
+                "Type": "AWS::Lambda::Url",
+                "Properties": {"TargetFunctionArn": function, "Qualifier": "other"},
+            },
+            "Topic": {
+                "Type": "AWS::SNS::Topic",
+                "Properties": {
+                    "TopicName": "t",
+                    "KmsMasterKeyId": "arn:aws:kms:eu-west-1:123456789012:alias/other",
+                },
+            },
+            "Schedule": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {"Name": "s", "Target": {"Input": '{"a":2,"b":[2]}'}},
+            },
+        }
+    )
+    assert (
+        len(parity.differences(parity.other_resources(sam), parity.other_resources(other), "x"))
+        == 3
+    )
+
+
+_INTEGRATION_URI = (
+    "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:eu-west-1:123456789012:function:app:live/invocations"
+)
+
+
+def _openapi_rest_api(auth: str) -> dict[str, Any]:
+    operation = {
+        "x-amazon-apigateway-any-method": {
+            "x-amazon-apigateway-integration": {
+                "httpMethod": "POST",
+                "type": "aws_proxy",
+                "uri": _INTEGRATION_URI,
+            },
+            "security": [{"SIGNED": []}],
+        }
+    }
+    return {
+        "Api": {
+            "Type": "AWS::ApiGateway::RestApi",
+            "Properties": {
+                "Name": "app",
+                "Body": {
+                    "info": {"title": "app"},
+                    "paths": {"/": operation, "/{proxy+}": operation},
+                    "components": {
+                        "securitySchemes": {"SIGNED": {"x-amazon-apigateway-authtype": auth}}
+                    },
+                },
+            },
+        },
+        "ExecutionLogs": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": {"Fn::Sub": "API-Gateway-Execution-Logs_${Api}/dev"}},
+        },
+        "AccessLogs": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "access"}},
+        "Stage": {
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {
+                "AccessLogSetting": {"DestinationArn": {"Fn::GetAtt": ["AccessLogs", "Arn"]}}
+            },
+        },
+    }
+
+
+def test_the_reader_sees_an_openapi_body_and_methods_as_the_same_routes() -> None:
+    method = {
+        "AuthorizationType": "AWS_IAM",
+        "HttpMethod": "ANY",
+        "RestApiId": {"Ref": "RestApi"},
+        "Integration": {
+            "IntegrationHttpMethod": "POST",
+            "Type": "AWS_PROXY",
+            "Uri": _INTEGRATION_URI,
+        },
+    }
+    cdk = _read(
+        {
+            "RestApi": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "app"}},
+            "Proxy": {
+                "Type": "AWS::ApiGateway::Resource",
+                "Properties": {
+                    "ParentId": {"Fn::GetAtt": ["RestApi", "RootResourceId"]},
+                    "PathPart": "{proxy+}",
+                    "RestApiId": {"Ref": "RestApi"},
+                },
+            },
+            "Root": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    **method,
+                    "ResourceId": {"Fn::GetAtt": ["RestApi", "RootResourceId"]},
+                },
+            },
+            "Any": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {**method, "ResourceId": {"Ref": "Proxy"}},
+            },
+            "ApiExecutionLogs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {
+                    "LogGroupName": {
+                        "Fn::Join": [
+                            "",
+                            ["API-Gateway-Execution-Logs_", {"Ref": "RestApi"}, "/dev"],
+                        ]
+                    }
+                },
+            },
+            "Access": {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "access"}},
+            "Stage": {
+                "Type": "AWS::ApiGateway::Stage",
+                "Properties": {
+                    "AccessLogSetting": {
+                        "DestinationArn": "arn:aws:logs:eu-west-1:123456789012:log-group:access"
+                    }
+                },
+            },
+        }
+    )
+    sam = _read(_openapi_rest_api("awsSigv4"))
+    assert parity.api_routes(sam) == parity.api_routes(cdk)
+    assert set(parity.api_routes(sam)["AWS::ApiGateway::RestApi:app"]) == {"ANY /", "ANY /{proxy+}"}
+    assert parity.log_groups(sam) == parity.log_groups(cdk)
+    assert parity.other_resources(sam) == parity.other_resources(cdk)
+    unsigned = _read(_openapi_rest_api("custom"))
+    assert parity.differences(parity.api_routes(unsigned), parity.api_routes(cdk), "api routes")
+
+
+def test_the_reader_names_an_http_api_by_its_openapi_title() -> None:
+    sam = _read(
+        {
+            "Api": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {
+                    "Body": {
+                        "info": {"title": "app", "description": "App"},
+                        "paths": {
+                            "/$default": {
+                                "x-amazon-apigateway-any-method": {
+                                    "isDefaultRoute": True,
+                                    "x-amazon-apigateway-integration": {
+                                        "type": "aws_proxy",
+                                        "uri": _INTEGRATION_URI,
+                                        "payloadFormatVersion": "2.0",
+                                    },
+                                }
+                            }
+                        },
+                        "tags": [{"name": "Service", "x-amazon-apigateway-tag-value": "app"}],
+                    }
+                },
+            }
+        }
+    )
+    cdk = _read(
+        {
+            "Api": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {
+                    "Name": "app",
+                    "Description": "App",
+                    "ProtocolType": "HTTP",
+                    "Tags": {"Service": "app"},
+                },
+            },
+            "Integration": {
+                "Type": "AWS::ApiGatewayV2::Integration",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": "arn:aws:lambda:eu-west-1:123456789012:function:app:live",
+                    "PayloadFormatVersion": "2.0",
+                },
+            },
+            "Route": {
+                "Type": "AWS::ApiGatewayV2::Route",
+                "Properties": {
+                    "ApiId": {"Ref": "Api"},
+                    "RouteKey": "$default",
+                    "Target": {"Fn::Join": ["/", ["integrations", {"Ref": "Integration"}]]},
+                },
+            },
+        }
+    )
+    assert parity.other_resources(sam) == parity.other_resources(cdk)
+    assert parity.tags(sam) == parity.tags(cdk)
+    assert parity.api_routes(sam) == parity.api_routes(cdk)
+    assert (
+        parity.api_routes(cdk)["AWS::ApiGatewayV2::Api:app"]["$default"]["authorization"] == "NONE"
+    )
