@@ -63,8 +63,9 @@ INTENDED: dict[str, str] = {
             "tags.AWS::Events::Rule:*: (absent) -> {*}",
         ),
         "CDK's Tags.of tags every taggable resource of the stack; SAM tags the resources whose "
-        "Tags the template writes, and not these. Where both tag a resource, the tags must be "
-        "the same.",
+        "Tags the template writes, and not these (the event source mapping and the rule are "
+        "SAM's from the function's events, which carry no tags while the function does not set "
+        "PropagateTags). Where both tag a resource, the tags must be the same.",
     ),
     "tags.AWS::Lambda::Function:*.lambda:createdBy: 'SAM' -> (absent)": (
         "SAM's own marker on the functions it creates."
