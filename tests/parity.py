@@ -893,16 +893,14 @@ def _resource_paths(stack: Stack) -> dict[str, str]:
         if r.type == "AWS::ApiGateway::RestApi"
     }
     resources = stack.of_type("AWS::ApiGateway::Resource")
-    while len(paths) < len(resources) + len(
-        _API_TYPES & {r.type for r in stack.resources.values()}
-    ):
-        before = len(paths)
+    added = True
+    while added:  # parents before children, however the template orders them
+        added = False
         for key, r in resources.items():
             parent = paths.get(r.properties["ParentId"])
-            if parent is not None:
+            if parent is not None and _token(key) not in paths:
                 paths[_token(key)] = f"{parent.rstrip('/')}/{r.properties['PathPart']}"
-        if len(paths) == before:
-            break
+                added = True
     return paths
 
 

@@ -5,7 +5,9 @@ iac_tool=sam and once with iac_tool=cdk. The SAM template is translated to Cloud
 project's own scripts/validate_template.py, the CDK app is synthesized as `cdk synth` runs it,
 and tests/parity.py resolves both into comparable values: resources known by their type and
 name instead of their logical IDs, intrinsic functions evaluated, CDK's metadata, bootstrap
-rule, assets and custom resources left out. Each test compares one part of the model; what may
+rule, assets and custom resources left out (the bucket notifications CDK's custom resource sets
+are read onto the bucket, as SAM writes them), an API's routes read alike from SAM's OpenAPI
+body and CDK's route and method resources. Each test compares one part of the model; what may
 still differ is listed below, line by line, with why.
 """
 
