@@ -14,6 +14,7 @@ their resource. The views below pick the parts of a stack the parity tests compa
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ NAME_PROPERTIES = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::SSM::Parameter": "Name",
     "AWS::Scheduler::Schedule": "Name",
+    "AWS::Scheduler::ScheduleGroup": "Name",
+    "AWS::Events::EventBus": "Name",
 }
 # Types whose `Ref` is their physical name.
 _REF_IS_NAME = {
@@ -43,10 +46,14 @@ _REF_IS_NAME = {
     "AWS::IAM::Role",
     "AWS::Kinesis::Stream",
     "AWS::Lambda::Function",
+    "AWS::Events::EventBus",
     "AWS::Logs::LogGroup",
     "AWS::S3::Bucket",
+    "AWS::Scheduler::Schedule",
+    "AWS::Scheduler::ScheduleGroup",
     "AWS::SSM::Parameter",
 }
+_API_TYPES = {"AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"}
 # CDK's own resource: the construct library's version report, not part of the model. (Its
 # BootstrapVersion parameter and rule are not resources; the views leave asset locations out.)
 _CDK_ONLY = {"AWS::CDK::Metadata"}
@@ -126,6 +133,18 @@ class _Reader:
             if identity in self.identities.values():
                 identity = f"{identity}#{key}"  # several alike: the logical ID tells them apart
             self.identities[key] = identity
+        # A name built from another resource's reference (an API's execution log group, named
+        # after the API's id) resolves once every resource is known.
+        for key, identity in list(self.identities.items()):
+            kind = self.raw[key]["Type"]
+            name = self.raw[key].get("Properties", {}).get(NAME_PROPERTIES.get(kind, ""))
+            if identity == f"{kind}#{key}" and name is not None:
+                try:
+                    named = f"{kind}:{_text(self.resolve(name))}"
+                except Unresolvable:
+                    continue
+                if named not in self.identities.values():
+                    self.identities[key] = named
         resources = {}
         for key, resource in self.raw.items():
             found = Resource(
@@ -133,22 +152,27 @@ class _Reader:
                 identity=self.identities[key],
                 logical_id=key,
                 raw=resource,
-                properties=_normalised(self.resolve(resource.get("Properties", {}))),
+                properties=_of_type(
+                    resource["Type"], _normalised(self.resolve(resource.get("Properties", {})))
+                ),
                 # CloudFormation's default, whether written or not.
                 deletion_policy=resource.get("DeletionPolicy", "Delete"),
                 update_replace_policy=resource.get("UpdateReplacePolicy", "Delete"),
             )
             resources[found.identity] = found
+        _fold_bucket_notifications(resources)
         return Stack(resources)
 
     def _identity(self, key: str) -> str:
         resource = self.raw[key]
         kind: str = resource["Type"]
         properties = resource.get("Properties", {})
-        name_property = NAME_PROPERTIES.get(kind)
-        if name_property and name_property in properties:
+        name = properties.get(NAME_PROPERTIES.get(kind, ""))
+        if name is None and kind in _API_TYPES and "Body" in properties:
+            name = properties["Body"]["info"]["title"]  # an API imported from OpenAPI: its title
+        if name is not None:
             try:
-                return f"{kind}:{self.resolve(properties[name_property], names_only=True)}"
+                return f"{kind}:{self.resolve(name, names_only=True)}"
             except Unresolvable:
                 pass
         if kind == "AWS::IAM::Role":
@@ -278,13 +302,25 @@ class _Reader:
                 properties["Name"] if "Name" in properties else self.attribute(key, "Version")
             )
             return f"{function}:{qualifier}"
+        if kind == "AWS::Events::Rule":
+            # A rule on a bus of its own has the bus's name in its ARN; the default bus's not.
+            bus = str(self.resolve(properties.get("EventBusName", "default")))
+            bus = bus.split(":event-bus/", 1)[1] if bus.startswith("arn:") else bus
+            path = name if bus == "default" else f"{bus}/{name}"
+            return prefix.format("events") + f"rule/{path}"
+        if kind == "AWS::Scheduler::Schedule":
+            group = self.resolve(properties.get("GroupName", "default"))
+            return prefix.format("scheduler") + f"schedule/{group}/{name}"
         arns = {
             "AWS::DynamoDB::Table": prefix.format("dynamodb") + f"table/{name}",
+            "AWS::Events::EventBus": prefix.format("events") + f"event-bus/{name}",
             "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
             "AWS::KMS::Key": prefix.format("kms") + f"key/{_token(self.identities[key])}",
             "AWS::Kinesis::Stream": prefix.format("kinesis") + f"stream/{name}",
             "AWS::Lambda::Function": prefix.format("lambda") + f"function:{name}",
             "AWS::Logs::LogGroup": prefix.format("logs") + f"log-group:{name}:*",
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::Scheduler::ScheduleGroup": prefix.format("scheduler") + f"schedule-group/{name}",
             "AWS::SNS::Topic": prefix.format("sns") + name,
             "AWS::SQS::Queue": prefix.format("sqs") + name,
             "AWS::SSM::Parameter": prefix.format("ssm") + f"parameter{name}",
@@ -368,8 +404,11 @@ def _policy(document: Any) -> Any:
 
 
 def _key_id(value: Any) -> Any:
-    is_arn = isinstance(value, str) and value.startswith("arn:aws:kms:")
-    return value.split(":key/", 1)[1] if is_arn else value
+    """A key by its ID, an alias by its name ("alias/..."): KMS takes either by its ARN too."""
+    if not (isinstance(value, str) and value.startswith("arn:aws:kms:")):
+        return value
+    resource = value.split(":", 5)[5]
+    return resource.removeprefix("key/") if resource.startswith("key/") else resource
 
 
 _NORMALISERS: dict[str, Any] = {
@@ -385,7 +424,125 @@ _NORMALISERS: dict[str, Any] = {
     "SSESpecification": lambda sse: (
         {"SSEEnabled": True} if sse == _DYNAMODB_AWS_MANAGED_KEY else sse
     ),
+    # A log group as a destination, by its ARN with or without the ":*" of Fn::GetAtt's.
+    "DestinationArn": lambda arn: (
+        arn.removesuffix(":*") if isinstance(arn, str) and arn.startswith("arn:aws:logs:") else arn
+    ),
+    # A bucket notification's key filter rules are a set (one prefix, one suffix).
+    "Rules": lambda rules: (
+        sorted(rules, key=lambda rule: json.dumps(rule, sort_keys=True))
+        if isinstance(rules, list)
+        and all(isinstance(rule, dict) and "Name" in rule for rule in rules)
+        else rules
+    ),
 }
+
+
+def _json_or_text(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _metric_math(metrics: Any) -> Any:
+    """An alarm's metric math by what each query is: the queries by their Id where an expression
+    refers to it, the others (the one returned) by "(not referred to)", since their Id names
+    nothing (CDK numbers its expressions, SAM names them)."""
+    if not (isinstance(metrics, list) and all(isinstance(m, dict) and "Id" in m for m in metrics)):
+        return metrics
+    expressions = " ".join(str(m.get("Expression", "")) for m in metrics)
+    referred = {m["Id"] for m in metrics if re.search(rf"\b{re.escape(m['Id'])}\b", expressions)}
+    found: dict[str, Any] = {}
+    for metric in sorted(metrics, key=lambda m: json.dumps(m, sort_keys=True)):
+        key = metric["Id"] if metric["Id"] in referred else "(not referred to)"
+        if key in found:
+            key = f"{key}#{len(found)}"
+        found[key] = {k: v for k, v in metric.items() if k != "Id" or key == metric["Id"]}
+    return found
+
+
+_NORMALISERS.update(
+    # A target's input is JSON in a string: its spacing is no part of it.
+    Input=_json_or_text,
+    Metrics=_metric_math,
+)
+
+
+def _of_type(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """One resource's properties where its type takes one value two ways: a function URL of an
+    alias by the alias's ARN, or by the function's with the alias as its Qualifier."""
+    if kind == "AWS::Lambda::Url" and "Qualifier" in properties:
+        found = {k: v for k, v in properties.items() if k != "Qualifier"}
+        found["TargetFunctionArn"] = f"{properties['TargetFunctionArn']}:{properties['Qualifier']}"
+        return found
+    if kind in _API_TYPES and "Body" in properties:
+        return _api_from_openapi(kind, properties)
+    return properties
+
+
+def _api_from_openapi(kind: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An API imported from an OpenAPI body, with what the body sets as properties: its name
+    and description (the info), its tags (x-amazon-apigateway-tag-value), for an HTTP API its
+    protocol; the body itself stays (api_routes reads its routes). Import parameters that
+    restate a property (the endpoint type) are left out."""
+    body = properties["Body"]
+    found = dict(properties)
+    found.setdefault("Name", body["info"]["title"])
+    if "description" in body["info"]:
+        found.setdefault("Description", body["info"]["description"])
+    if kind == "AWS::ApiGatewayV2::Api":
+        found.setdefault("ProtocolType", "HTTP")
+        if "tags" in body:
+            found.setdefault(
+                "Tags", {tag["name"]: tag["x-amazon-apigateway-tag-value"] for tag in body["tags"]}
+            )
+    parameters = dict(found.get("Parameters", {}))
+    types = found.get("EndpointConfiguration", {}).get("Types", [])
+    if parameters.get("endpointConfigurationTypes") == ",".join(types):
+        del parameters["endpointConfigurationTypes"]
+    found["Parameters"] = parameters
+    if not parameters:
+        del found["Parameters"]
+    return found
+
+
+# The S3 API's bucket notification shape (CDK's custom resource writes it) -> CloudFormation's
+# (a bucket's NotificationConfiguration): configurations' names and their target's key.
+_NOTIFICATION_KINDS = {
+    "LambdaFunctionConfigurations": ("LambdaConfigurations", "LambdaFunctionArn", "Function"),
+    "QueueConfigurations": ("QueueConfigurations", "QueueArn", "Queue"),
+    "TopicConfigurations": ("TopicConfigurations", "TopicArn", "Topic"),
+}
+
+
+def _fold_bucket_notifications(resources: dict[str, Resource]) -> None:
+    """CDK configures a bucket's notifications with a custom resource calling the S3 API, SAM
+    with the bucket's NotificationConfiguration: the custom resource's configuration is written
+    onto its bucket in CloudFormation's shape (one entry per event, key filter rules as S3Key
+    Rules). The custom resource stays (cdk_machinery leaves it out of the views)."""
+    buckets = {
+        r.properties.get("BucketName"): r for r in resources.values() if r.type == "AWS::S3::Bucket"
+    }
+    for custom in [r for r in resources.values() if r.type == "Custom::S3BucketNotifications"]:
+        bucket = buckets[custom.properties["BucketName"]]
+        configuration: dict[str, Any] = {}
+        for api_name, given in custom.properties["NotificationConfiguration"].items():
+            if api_name not in _NOTIFICATION_KINDS:
+                configuration[api_name] = given  # EventBridgeConfiguration: the same either way
+                continue
+            name, api_target, target = _NOTIFICATION_KINDS[api_name]
+            entries = configuration.setdefault(name, [])
+            for entry in given:
+                rules = entry.get("Filter", {}).get("Key", {}).get("FilterRules")
+                for event in entry["Events"]:
+                    found = {"Event": event, target: entry[api_target]}
+                    if rules is not None:
+                        found["Filter"] = {"S3Key": {"Rules": _normalised(rules, "Rules")}}
+                    entries.append(found)
+        bucket.properties["NotificationConfiguration"] = configuration
 
 
 def _statement(statement: dict[str, Any]) -> dict[str, Any]:
@@ -671,7 +828,11 @@ def other_resources(stack: Stack) -> dict[str, Any]:
     return {
         key: {
             **_without(
-                r.properties, "Tags", *(["PolicyDocument"] if r.type in _RESOURCE_POLICIES else [])
+                r.properties,
+                "Tags",
+                *(["PolicyDocument"] if r.type in _RESOURCE_POLICIES else []),
+                # An API's OpenAPI body: its routes are api_routes's.
+                *(["Body"] if r.type in _API_TYPES else []),
             ),
             "DeletionPolicy": r.deletion_policy,
             "UpdateReplacePolicy": r.update_replace_policy,
@@ -679,5 +840,109 @@ def other_resources(stack: Stack) -> dict[str, Any]:
         for key, r in stack.resources.items()
         if r.type not in _FUNCTION_TYPES
         and r.type not in _RESOURCE_POLICIES
+        and r.type not in _ROUTE_TYPES
         and key not in machinery
     }
+
+
+# API Gateway's route and method resources: api_routes compares them, whichever way written.
+_ROUTE_TYPES = {
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGatewayV2::Route",
+    "AWS::ApiGatewayV2::Integration",
+}
+# OpenAPI's security scheme types (x-amazon-apigateway-authtype) as CloudFormation's
+# AuthorizationType.
+_AUTH_TYPES = {"awsSigv4": "AWS_IAM"}
+
+
+def api_routes(stack: Stack) -> dict[str, Any]:
+    """Each API's routes ("METHOD /path", or an HTTP API's "$default"): who may call them and
+    where they go, from an OpenAPI body (SAM) or from route, method and integration resources
+    (CDK) alike; an API's other settings are the other resources view's."""
+    routes: dict[str, dict[str, Any]] = {}
+    apis = {_token(key): key for key, r in stack.resources.items() if r.type in _API_TYPES}
+    for key, api in stack.resources.items():
+        if api.type in _API_TYPES and "Body" in api.raw.get("Properties", {}):
+            routes[key] = _openapi_routes(api)
+    integrations = {
+        f"integrations/{_token(key)}": _integration(r.properties)
+        for key, r in stack.of_type("AWS::ApiGatewayV2::Integration").items()
+    }
+    for r in stack.of_type("AWS::ApiGatewayV2::Route").values():
+        routes.setdefault(apis[r.properties["ApiId"]], {})[r.properties["RouteKey"]] = {
+            "authorization": r.properties.get("AuthorizationType", "NONE"),
+            "integration": integrations.get(r.properties.get("Target", "")),
+        }
+    paths = _resource_paths(stack)
+    for r in stack.of_type("AWS::ApiGateway::Method").values():
+        route = f"{r.properties['HttpMethod']} {paths[r.properties['ResourceId']]}"
+        routes.setdefault(apis[r.properties["RestApiId"]], {})[route] = {
+            "authorization": r.properties.get("AuthorizationType", "NONE"),
+            "integration": _integration(r.properties.get("Integration", {})),
+        }
+    return routes
+
+
+def _resource_paths(stack: Stack) -> dict[str, str]:
+    """A REST API's resources by their ID (a token) -> their path; the root resource is "/"."""
+    paths = {
+        f"{_token(key)[:-1]}.RootResourceId>": "/"
+        for key, r in stack.resources.items()
+        if r.type == "AWS::ApiGateway::RestApi"
+    }
+    resources = stack.of_type("AWS::ApiGateway::Resource")
+    added = True
+    while added:  # parents before children, however the template orders them
+        added = False
+        for key, r in resources.items():
+            parent = paths.get(r.properties["ParentId"])
+            if parent is not None and _token(key) not in paths:
+                paths[_token(key)] = f"{parent.rstrip('/')}/{r.properties['PathPart']}"
+                added = True
+    return paths
+
+
+def _openapi_routes(api: Resource) -> dict[str, Any]:
+    body = api.properties["Body"]
+    schemes = body.get("components", {}).get("securitySchemes", {})
+    found = {}
+    for path, methods in body.get("paths", {}).items():
+        for method, operation in methods.items():
+            verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+            default = operation.get("isDefaultRoute") or path == "/$default"
+            route = (
+                "$default" if api.type == "AWS::ApiGatewayV2::Api" and default else f"{verb} {path}"
+            )
+            security = [name for entry in operation.get("security", []) for name in entry]
+            authorization = [
+                _AUTH_TYPES.get(schemes.get(name, {}).get("x-amazon-apigateway-authtype"), name)
+                for name in security
+            ]
+            found[route] = {
+                "authorization": "+".join(authorization) or "NONE",
+                "integration": _integration(operation.get("x-amazon-apigateway-integration", {})),
+            }
+    return found
+
+
+def _integration(integration: dict[str, Any]) -> dict[str, Any]:
+    """An integration's type, target (a function by its ARN, unwrapped from API Gateway's
+    invocation URI), method, payload format and timeout, from OpenAPI's extension or from
+    CloudFormation's properties alike (an HTTP API's Lambda integration is always POSTed)."""
+    uri = str(integration.get("uri", integration.get("Uri", integration.get("IntegrationUri"))))
+    if ":lambda:path/2015-03-31/functions/" in uri:
+        uri = uri.split("/functions/", 1)[1].removesuffix("/invocations")
+    found = {
+        "type": str(
+            integration.get("type", integration.get("Type", integration.get("IntegrationType")))
+        ).upper(),
+        "target": uri,
+        "method": integration.get("httpMethod", integration.get("IntegrationHttpMethod", "POST")),
+        "payload format": integration.get(
+            "payloadFormatVersion", integration.get("PayloadFormatVersion")
+        ),
+        "timeout ms": integration.get("timeoutInMillis", integration.get("TimeoutInMillis")),
+    }
+    return {key: value for key, value in found.items() if value is not None}
