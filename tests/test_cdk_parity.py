@@ -105,14 +105,6 @@ INTENDED: dict[str, str] = {
 # Differences of the model found by this test and reported (not yet fixed): they are listed
 # so the test passes on what is the same, and each goes when the renderings agree.
 KNOWN_GAPS: dict[str, str] = {
-    "resource policies.https://sqs.*-dlq.Allow {*}.Condition.StringEquals:"
-    " {'aws:SourceAccount': '123456789012'} -> (absent)": (
-        "The model binds SNS and EventBridge, sending to their dead-letter queue, to this account "
-        "(service_sends); CDK's LambdaSubscription and LambdaFunction target write their own "
-        "statement with the topic's or rule's ARN alone. Fixed on branch "
-        "wip/cdk-parity-dlq-account (the queue set on the L1 resource, the model's statement "
-        "added), which needs tests/test_cdk_synth.py's queue policy test to expect the condition."
-    ),
     "other resources.AWS::Lambda::Permission#Function*PermissionStage: {*} -> (absent)": (
         "SAM's two permissions let API Gateway invoke the alias from any stage of the REST API "
         "(.../*/*/ and .../*/*/*); CDK's LambdaIntegration adds one per method, scoped to the "
