@@ -1198,19 +1198,11 @@ def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
     _assert_on_failure_destination_is_the_models(synth, props)
 
 
-def _sender_arn(synth: Synth) -> Any:
-    """The ARN of what sends to a queue on its service's behalf: the topic, or the rule."""
-    if synth.trigger == "sns":
-        return {"Ref": synth.logical_id(synth.model["source"]["topic"])}
-    (rule_id,) = synth.of_type("AWS::Events::Rule")
-    return {"Fn::GetAtt": [rule_id, "Arn"]}
-
-
 @pytest.mark.triggers(*_ASYNC, *_ANSWER_SETS)
 def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
-    """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, for
-    its own topic or rule (aws:SourceArn). CDK's constructs state no aws:SourceAccount beside
-    it, which the topic's or rule's ARN already names."""
+    """Each queue is TLS-only; an AWS service may send only to the queue the model lets it, on
+    the model's conditions: for its own topic or rule (aws:SourceArn), acting for this account
+    (aws:SourceAccount), as SAM's template states them."""
     policy = synth.model["resources"]["FailureQueuesPolicy"]
     assert policy["tls_only"] is True
     sends = {entry["resource"]["arn"]: entry for entry in policy["service_sends"]}
@@ -1232,7 +1224,35 @@ def test_queue_policies_admit_only_the_models_services(synth: Synth) -> None:
         assert allow["Principal"] == {"Service": entry["service"]}
         assert [allow["Action"]] == entry["actions"]
         assert allow["Resource"] == queue_arn
-        assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": _sender_arn(synth)}}
+        expected = {
+            operator: {key: _cloudformation(synth, value) for key, value in pairs}
+            for operator, pairs in entry["conditions"]
+        }
+        written = {
+            operator: {key: _joined(value) for key, value in pairs.items()}
+            for operator, pairs in allow["Condition"].items()
+        }
+        assert written == expected
+
+
+def _cloudformation(synth: Synth, value: Any) -> Any:
+    """A model value as the dev stack's template writes it: {'ref'} as a Ref, {'sub'} as text."""
+    if isinstance(value, dict) and "ref" in value:
+        ref = value["ref"]
+        return {"Ref": ref if ref.startswith("AWS::") else synth.logical_id(ref)}
+    if isinstance(value, dict) and "sub" in value:
+        return value["sub"].replace("${Environment}", "dev")
+    return value
+
+
+def _joined(value: Any) -> Any:
+    """A CDK Fn::Join of texts and Refs as the one text it stands for (Refs as ${Name})."""
+    if isinstance(value, dict) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(
+            part if isinstance(part, str) else "${" + part["Ref"] + "}" for part in parts
+        )
+    return value
 
 
 @pytest.mark.triggers("sns")
