@@ -155,9 +155,10 @@ def _arn_text(value: Any) -> str | None:
         text: str = value["Fn::Sub"]
         return text
     separator, parts = value["Fn::Join"]
-    return separator.join(
+    joined: str = separator.join(
         part if isinstance(part, str) else "${" + part["Ref"] + "}" for part in parts
     )
+    return joined
 
 
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
