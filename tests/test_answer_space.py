@@ -62,6 +62,7 @@ other_answers = st.fixed_dictionaries(
         "kms_key": _choices("kms_key"),
         "powertools_source": _choices("powertools_source"),
         "idempotency": st.booleans(),
+        "iac_tool": _choices("iac_tool"),
     }
 )
 
@@ -108,8 +109,13 @@ def test_every_valid_combination_renders_and_passes_the_hook(
         quiet=True,
     )
     # The hook ran as copier's task; a failure would have raised and removed the destination.
-    assert (destination / "template.yaml").is_file()
-    assert f"MemorySize: {answers['memory_size']}" in (destination / "template.yaml").read_text()
+    if answers["iac_tool"] == "cdk":
+        function = (destination / "infra" / "function.py").read_text()
+        assert f"memory_size={answers['memory_size']}," in function
+        assert not (destination / "template.yaml").exists()
+    else:
+        stack = (destination / "template.yaml").read_text()
+        assert f"MemorySize: {answers['memory_size']}" in stack
 
 
 @settings(
