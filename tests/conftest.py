@@ -10,6 +10,7 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 from hypothesis import settings
 
 from tests.answer_sets import ANSWER_SETS
@@ -67,8 +68,9 @@ _validated: dict[Path, subprocess.CompletedProcess[str]] = {}
 
 def iac_tool(project: Path) -> str:
     """The IaC tool a rendered project was rendered for (its answers file)."""
-    answers = (project / ".copier-answers.yml").read_text()
-    return "cdk" if "\niac_tool: cdk\n" in answers else "sam"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    tool: str = answers["iac_tool"]
+    return tool
 
 
 def deployed_template(project: Path) -> Path:
