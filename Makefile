@@ -8,6 +8,8 @@ PYTHON ?= python3
 BOOT := .venv-boot
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+# The AWS provider's schema (cdktn-provider-aws) for the Terraform renders' `make schema`.
+TERRAFORM_VENV := .venv-terraform
 # Copier and cookiecutter as a user installs them on the oldest Pythons they run on:
 # tests/test_hosts.py renders the template from these environments.
 HOSTS_VENV := .venv-hosts
@@ -47,6 +49,12 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt | $(UV)
 	$(UV) pip sync --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python requirements/checkov.txt
 	touch $@
 
+# cdktn-provider-aws pins constructs below aws-cdk-lib's, so it gets an environment of its own.
+$(TERRAFORM_VENV)/.installed: requirements/terraform.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python "$(PYTHON)" $(TERRAFORM_VENV)
+	$(UV) pip sync --quiet --python $(TERRAFORM_VENV)/bin/python requirements/terraform.txt
+	touch $@
+
 # One environment per host Python, all from the one universal lock. The interpreter is found like
 # TEST_PYTHON; without one, uv is asked for the version (it may download a managed Python).
 $(HOSTS_VENV)/%/.installed: requirements/hosts.txt | $(UV)
@@ -69,15 +77,16 @@ lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests, benchmar
 	$(VENV)/bin/ruff format --check hooks tests benchmarks validation
 	$(VENV)/bin/mypy
 
-test: lint $(CHECKOV_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
+test: lint $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
+test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra test --python-version 3.12 -o requirements/test.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra terraform --python-version 3.12 -o requirements/terraform.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra hosts --universal --python-version 3.10 -o requirements/hosts.txt
 
 # QUICK=1: every measurement path with few runs, results under benchmarks/.work/quick/ (the
