@@ -39,7 +39,7 @@ FMT_SCRIPT = SCRIPTS / "{% if iac_tool == 'terraform' %}terraform_fmt.py{% endif
 
 def _render(template: Path, model: str) -> str:
     """A template file as copier renders it, the stack model being the fixture's stand-in."""
-    environment = jinja2.Environment(
+    environment = jinja2.Environment(  # noqa: S701 (Python source, unescaped as copier renders it)
         loader=jinja2.DictLoader({"includes/model/stack.jinja": model}),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
@@ -100,19 +100,12 @@ def _fmt_check(tree: Path) -> subprocess.CompletedProcess[str]:
 
 def _checkov_failures(tree: Path) -> set[tuple[str, str]]:
     """checkov's failed checks on terraform/ as (check id, resource address)."""
-    result = run(
-        [
-            str(CHECKOV),
-            "--skip-download",
-            "--quiet",
-            "-d",
-            "terraform",
-            "--framework",
-            "terraform",
-            "--output",
-            "json",
-        ],
-        tree,
+    command = [str(CHECKOV), "--skip-download", "--quiet", "-d", "terraform"]
+    command += ["--framework", "terraform", "--output", "json"]
+    # checkov runs in its own environment: a PYTHONPATH meant for this interpreter must not leak.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run(
+        command, cwd=tree, capture_output=True, text=True, check=False, env=environment
     )
     assert result.returncode in (0, 1), result.stdout + result.stderr
     report = json.loads(result.stdout)
@@ -177,7 +170,9 @@ def test_the_known_good_tree_passes_every_check(tree: Path) -> None:
     assert re.search(r"^\d+ passed", output, re.M), output
     schema = _schema(tree)
     assert schema.returncode == 0, schema.stdout + schema.stderr
-    assert re.match(r"schema: \d+ blocks of \d+ resource types match hashicorp/aws 6\.", schema.stdout)
+    assert re.match(
+        r"schema: \d+ blocks of \d+ resource types match hashicorp/aws 6\.", schema.stdout
+    )
     fmt = _fmt_check(tree)
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
@@ -186,7 +181,10 @@ def test_the_known_good_tree_passes_every_check(tree: Path) -> None:
     ("plant", "failing_test"),
     [
         (_wildcard_action, "test_allowed_actions_are_named"),
-        (_no_dead_letter_queue, "test_every_queue_that_receives_work_redrives_to_a_dead_letter_queue"),
+        (
+            _no_dead_letter_queue,
+            "test_every_queue_that_receives_work_redrives_to_a_dead_letter_queue",
+        ),
         (_unencrypted_queue, "test_every_queue_is_encrypted"),
     ],
     ids=["wildcard-action", "no-dead-letter-queue", "unencrypted-queue"],
@@ -212,7 +210,12 @@ def test_a_misspelt_argument_fails_the_schema_check(tree: Path) -> None:
 
 
 def test_a_misspelt_resource_type_fails_the_schema_check(tree: Path) -> None:
-    _plant(tree, "trigger.tf", 'resource "aws_sqs_queue" "dead_letter_queue"', 'resource "aws_sqs_queues" "dead_letter_queue"')
+    _plant(
+        tree,
+        "trigger.tf",
+        'resource "aws_sqs_queue" "dead_letter_queue"',
+        'resource "aws_sqs_queues" "dead_letter_queue"',
+    )
     result = _schema(tree)
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.splitlines()[0] == (
@@ -241,7 +244,9 @@ def test_a_misformatted_file_fails_the_fmt_check(tree: Path, file: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "plant", [_wildcard_action, _no_dead_letter_queue], ids=["wildcard-action", "no-dead-letter-queue"]
+    "plant",
+    [_wildcard_action, _no_dead_letter_queue],
+    ids=["wildcard-action", "no-dead-letter-queue"],
 )
 def test_checkov_and_trivy_miss_what_the_infra_tests_catch(
     tree: Path, plant: Callable[[Path], None]
