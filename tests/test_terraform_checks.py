@@ -37,22 +37,25 @@ SCHEMA_SCRIPT = SCRIPTS / "{% if iac_tool == 'terraform' %}terraform_schema.py{%
 FMT_SCRIPT = SCRIPTS / "{% if iac_tool == 'terraform' %}terraform_fmt.py{% endif %}"
 
 
-def _render(template: Path, model: str) -> str:
-    """A template file as copier renders it, the stack model being the fixture's stand-in."""
+def _render(template: Path, model: str, **answers: object) -> str:
+    """A template file as copier renders it, the stack model being the fixture's stand-in (which
+    reads `answers`)."""
     environment = jinja2.Environment(  # noqa: S701 (Python source, unescaped as copier renders it)
         loader=jinja2.DictLoader({"includes/model/stack.jinja": model}),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
     environment.filters["to_json"] = json.dumps
-    return environment.from_string(template.read_text()).render()
+    return environment.from_string(template.read_text()).render(**answers)
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
+def _build(tmp_path: Path, *, failure_destinations: bool = False) -> Path:
     """A fresh copy of the known-good repo tree: terraform/, docs/runbook.md, scripts/ and
-    tests/infra rendered."""
+    tests/infra rendered; with `failure_destinations`, an asynchronous source's and a stream's
+    on-failure queues too (HCL and model)."""
     shutil.copytree(FIXTURE / "terraform", tmp_path / "terraform")
+    if failure_destinations:
+        shutil.copy(FIXTURE / "failure_destinations.tf", tmp_path / "terraform")
     shutil.copytree(FIXTURE / "docs", tmp_path / "docs")
     (tmp_path / "scripts").mkdir()
     shutil.copy(SCHEMA_SCRIPT, tmp_path / "scripts" / "terraform_schema.py")
@@ -63,8 +66,17 @@ def tree(tmp_path: Path) -> Path:
     shutil.copy(INFRA / "__init__.py", infra / "__init__.py")
     model = (FIXTURE / "stack.jinja").read_text()
     for name in ("conftest.py", "test_terraform.py"):
-        (infra / name).write_text(_render(INFRA / f"{name}.jinja", model))
+        rendered = _render(
+            INFRA / f"{name}.jinja", model, failure_destinations=failure_destinations
+        )
+        (infra / name).write_text(rendered)
     return tmp_path
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """The known-good tree (an sqs trigger: its queues redrive, nothing fails asynchronously)."""
+    return _build(tmp_path)
 
 
 def _plant(tree: Path, file: str, old: str, new: str) -> None:
@@ -258,3 +270,38 @@ def test_checkov_and_trivy_miss_what_the_infra_tests_catch(
     baseline = (_checkov_failures(tree), _trivy_failures(tree))
     plant(tree)
     assert (_checkov_failures(tree), _trivy_failures(tree)) == baseline
+
+
+@pytest.mark.parametrize(
+    ("source", "failing_test"),
+    [
+        (
+            'resource "aws_lambda_function_event_invoke_config" "live"',
+            "test_asynchronous_invocations_of_the_alias_fail_to_a_queue",
+        ),
+        (
+            'resource "aws_lambda_event_source_mapping" "stream"',
+            "test_every_stream_mapping_sends_failed_batches_to_a_queue",
+        ),
+    ],
+    ids=["asynchronous-invocation", "stream-mapping"],
+)
+def test_a_source_without_its_failure_destination_fails_its_infra_test(
+    tmp_path: Path, source: str, failing_test: str
+) -> None:
+    """Where the model has an asynchronous source or a stream, the rendered tests check their
+    on-failure destinations: both pass as written, and each fails without its destination."""
+    tree = _build(tmp_path, failure_destinations=True)
+    failed, output = _failed_infra_tests(tree)
+    assert failed == set(), output
+    assert re.search(r"^11 passed", output, re.M), output  # the two destination tests ran
+    schema = _schema(tree)
+    assert schema.returncode == 0, schema.stdout + schema.stderr
+    path = tree / "terraform" / "failure_destinations.tf"
+    text = path.read_text()
+    start = text.index(source)
+    config = text.index("  destination_config {", start)
+    end = text.index("\n  }\n", config) + len("\n  }\n")
+    path.write_text(text[:config] + text[end:])
+    failed, output = _failed_infra_tests(tree)
+    assert failed == {failing_test}, output
