@@ -1,0 +1,1 @@
+"""Tests of the Terraform configuration, on the HCL itself (conftest.py parses it)."""
