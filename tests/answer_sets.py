@@ -1,6 +1,6 @@
 """Answer sets rendered by the template tests: the defaults, one that flips every option, the
 limits, and one per asynchronous trigger (each also varying options the others leave alone);
-each trigger once more with AWS CDK; and the pairwise matrix over the options and the IaC tools."""
+each trigger once more with AWS CDK and once with Terraform; and the pairwise matrix over the options and the IaC tools."""
 
 from __future__ import annotations
 
@@ -189,6 +189,14 @@ CDK_MIRRORED = (
 )
 ANSWER_SETS.update(
     {f"cdk-{name}": {**ANSWER_SETS[name], "iac_tool": "cdk"} for name in CDK_MIRRORED}
+)
+# Terraform renders the same sets: every trigger once, with its most option-heavy answers.
+TERRAFORM_MIRRORED = CDK_MIRRORED
+ANSWER_SETS.update(
+    {
+        f"terraform-{name}": {**ANSWER_SETS[name], "iac_tool": "terraform"}
+        for name in TERRAFORM_MIRRORED
+    }
 )
 
 # Every pair of runtime-option values, spread over the at-least-once triggers, and every value

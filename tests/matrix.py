@@ -21,7 +21,7 @@ OPTIONS: dict[str, list[Any]] = {
 }
 
 # The IaC tools beside SAM (copier.yml's iac_tool choices), each paired with every option value.
-TOOL_OPTIONS: dict[str, list[Any]] = {"iac_tool": ["sam", "cdk"], **OPTIONS}
+TOOL_OPTIONS: dict[str, list[Any]] = {"iac_tool": ["sam", "cdk", "terraform"], **OPTIONS}
 
 # Idempotency is asked of the at-least-once triggers only, so the matrix rows use those; the API
 # triggers get their own answer sets.

@@ -1,6 +1,7 @@
 """Each answer set renders a repo that passes its own checks, with the real tools: what its
-`make check` runs (ruff, mypy, its tests, `make validate`, checkov and zizmor), for SAM and CDK,
-with this environment's copies of the tools its lock pins."""
+`make check` runs (ruff, mypy, its tests and zizmor, for every IaC tool; `make validate` and checkov
+on the deployed template, for SAM and CDK), with this environment's copies of the tools its lock
+pins. Terraform's own checks of terraform/ are in tests/test_terraform_rendered.py."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.answer_sets import answer_sets_of
 from tests.conftest import CHECKOV, VENV_BIN, answer_set_params, deployed_template, iac_tool, run
 
-pytestmark = pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+every_answer_set = pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
+# The sets whose stack is a CloudFormation template (SAM's translation, CDK's synth).
+cloudformation_answer_sets = pytest.mark.parametrize(
+    "rendered", answer_set_params(*answer_sets_of("sam"), *answer_sets_of("cdk")), indirect=True
+)
 
 
 def _ok(result: CompletedProcess[str]) -> str:
@@ -26,14 +32,17 @@ def _ok(result: CompletedProcess[str]) -> str:
     return result.stdout
 
 
+@every_answer_set
 def test_ruff_check_passes(rendered: Path) -> None:
     _ok(run([str(VENV_BIN / "ruff"), "check", "--no-cache", "."], rendered))
 
 
+@every_answer_set
 def test_ruff_format_would_change_nothing(rendered: Path) -> None:
     _ok(run([str(VENV_BIN / "ruff"), "format", "--no-cache", "--check", "."], rendered))
 
 
+@every_answer_set
 def test_mypy_strict_passes(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     # One cache for the session, shared by every render and worker: the stubs of boto3, pydantic
     # and Powertools, and aws-cdk-lib (a minute and more cold, seconds warm), are analysed once
@@ -46,6 +55,7 @@ def test_mypy_strict_passes(rendered: Path, tmp_path_factory: pytest.TempPathFac
     assert "Success: no issues found" in out
 
 
+@every_answer_set
 def test_rendered_test_suite_passes(rendered: Path) -> None:
     # As a user runs it: none of this session's pytest options (PYTEST_ADDOPTS) apply.
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
@@ -64,6 +74,7 @@ def test_rendered_test_suite_passes(rendered: Path) -> None:
     assert not {"failed", "error", "errors"} & set(outcomes), summary
 
 
+@cloudformation_answer_sets
 def test_make_validate_then_cfn_lint_has_no_findings(
     translation: CompletedProcess[str], rendered: Path
 ) -> None:
@@ -80,6 +91,7 @@ def test_make_validate_then_cfn_lint_has_no_findings(
 _APPEND_ONLY = {"AWS::Lambda::Version", "AWS::Lambda::LayerVersion"}
 
 
+@cloudformation_answer_sets
 def test_a_failed_first_create_leaves_nothing_that_blocks_its_retry(
     translation: CompletedProcess[str], rendered: Path
 ) -> None:
@@ -100,6 +112,7 @@ def test_a_failed_first_create_leaves_nothing_that_blocks_its_retry(
     assert set(kept.values()) == {("RetainExceptOnCreate", "Retain")}
 
 
+@cloudformation_answer_sets
 def test_every_service_may_invoke_the_function_only_from_its_own_source(
     translation: CompletedProcess[str], rendered: Path
 ) -> None:
@@ -119,6 +132,7 @@ def test_every_service_may_invoke_the_function_only_from_its_own_source(
         assert scoped_by, permission
 
 
+@cloudformation_answer_sets
 def test_every_role_the_stack_creates_has_the_chosen_permissions_boundary(
     translation: CompletedProcess[str], rendered: Path
 ) -> None:
@@ -174,6 +188,7 @@ def _arn_text(value: Any) -> str | None:
     return joined
 
 
+@cloudformation_answer_sets
 def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], rendered: Path) -> None:
     _ok(translation)
     result = run(
@@ -195,6 +210,7 @@ def test_checkov_has_no_failed_checks(translation: CompletedProcess[str], render
     assert summary["passed"] > 20
 
 
+@every_answer_set
 def test_zizmor_finds_nothing_in_the_workflows(rendered: Path) -> None:
     out = _ok(run([str(VENV_BIN / "zizmor"), "--offline", ".github/workflows"], rendered))
     assert "No findings" in out
