@@ -1,6 +1,7 @@
 """Answer sets rendered by the template tests: the defaults, one that flips every option, the
 limits, and one per asynchronous trigger (each also varying options the others leave alone);
-each trigger once more with AWS CDK and once with Terraform; and the pairwise matrix over the options and the IaC tools."""
+each trigger once more with AWS CDK and once with Terraform; and the pairwise matrix over the
+options and the IaC tools."""
 
 from __future__ import annotations
 
