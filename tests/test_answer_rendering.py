@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tests.answer_checks import COPIER_YML, assert_rejected, rejection
-from tests.conftest import VENV_BIN, make_validate, render, run
+from tests.conftest import VENV_BIN, make_validate, render, run, terraform_checks
 
 TRIGGERS: list[str] = list(COPIER_YML["trigger"]["choices"].values())
 API = {"http-api", "rest-api", "function-url"}
@@ -292,8 +292,14 @@ def test_awkward_render_passes_make_validate(
     trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """The rendered repo's own `make validate` (SAM's translation or CDK's synth under cdk-nag,
-    then cfn-lint) accepts the awkward answers' stack."""
+    then cfn-lint), or Terraform's `make fmt` and `make schema`, accepts the awkward answers'
+    stack."""
     project = _render(trigger, iac_tool, "tricky", tmp_path_factory)
+    if iac_tool == "terraform":
+        result = terraform_checks(project)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "match hashicorp/aws" in result.stdout
+        return
     result = make_validate(project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "cfn-lint: 0 findings" in result.stdout

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import copier
+import hcl2
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -112,6 +113,13 @@ def test_every_valid_combination_renders_and_passes_the_hook(
     if answers["iac_tool"] == "cdk":
         function = (destination / "infra" / "function.py").read_text()
         assert f"memory_size={answers['memory_size']}," in function
+        assert not (destination / "template.yaml").exists()
+    elif answers["iac_tool"] == "terraform":
+        parsed = hcl2.loads((destination / "terraform" / "function.tf").read_text())
+        [functions] = [
+            r["aws_lambda_function"] for r in parsed["resource"] if "aws_lambda_function" in r
+        ]
+        assert functions['"function"']["memory_size"] == answers["memory_size"]
         assert not (destination / "template.yaml").exists()
     else:
         stack = (destination / "template.yaml").read_text()

@@ -24,13 +24,22 @@ from tests.conftest import answer_set_params, iac_tool, run
 # Per IaC tool, one set without and one with a VPC (its deploy steps read the subnets and
 # security groups).
 pytestmark = pytest.mark.parametrize(
-    "rendered", answer_set_params("defaults", "limits", "cdk-sns", "cdk-custom"), indirect=True
+    "rendered",
+    answer_set_params(
+        "defaults", "limits", "cdk-sns", "cdk-custom", "terraform-sns", "terraform-custom"
+    ),
+    indirect=True,
 )
 
 DEPLOYS = ("deploy-dev", "deploy-prod")
 BUILDS = ("make build", "sam build", "cdk synth", "scripts/synth.py")
-# The target that installs the deploy tool: the SAM CLI, or the aws-cdk CLI of package-lock.json.
-TOOL_INSTALL = {"sam": "make sam-cli", "cdk": "make cdk-cli"}
+# The step that installs the deploy tool: the SAM CLI, the aws-cdk CLI of package-lock.json, or
+# the AWS provider of Terraform (the binary comes from setup-terraform).
+TOOL_INSTALL = {
+    "sam": "make sam-cli",
+    "cdk": "make cdk-cli",
+    "terraform": "terraform -chdir=terraform init -backend=false -input=false",
+}
 
 
 def jobs(rendered: Path) -> dict[str, Any]:
@@ -80,8 +89,13 @@ def test_the_build_job_uploads_the_build_and_publishes_its_manifest_digest(
     [upload] = uses(build, "actions/upload-artifact")
     assert upload["with"]["if-no-files-found"] == "error"
     [pack] = [command for command in runs(build) if command.startswith("tar ")]
-    # SAM's build directory and manifest, or the CDK assemblies' (under build/).
-    assert {"sam": "build build.sha256", "cdk": "cdk cdk.sha256"}[iac_tool(rendered)] in pack
+    # SAM's build directory and manifest, or the CDK assemblies' or Terraform's zips (under build/).
+    packed = {
+        "sam": "build build.sha256",
+        "cdk": "cdk cdk.sha256",
+        "terraform": "terraform terraform.sha256",
+    }
+    assert packed[iac_tool(rendered)] in pack
     assert build["outputs"]["manifest-sha256"] == "${{ steps.manifest.outputs.sha256 }}"
 
 
@@ -195,7 +209,11 @@ def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
             check=False,
         )
         assert dry_run.returncode == 0, dry_run.stderr
-        [deploy] = [c for c in _commands(dry_run.stdout) if re.search(r"\b(sam|cdk) deploy\b", c)]
+        commands = _commands(dry_run.stdout)
+        if iac_tool(rendered) == "terraform":
+            _assert_terraform_deploys(commands, environment, step_env, answers["vpc_enabled"])
+            continue
+        [deploy] = [c for c in commands if re.search(r"\b(sam|cdk) deploy\b", c)]
         if iac_tool(rendered) == "sam":
             assert f"--config-env {environment}" in deploy
         else:
@@ -209,6 +227,23 @@ def test_each_deploy_job_deploys_its_own_environment(rendered: Path) -> None:
                 assert f"${{{variable}}}" in deploy, deploy
         else:
             assert "SUBNET_IDS" not in step_env
+
+
+def _assert_terraform_deploys(
+    commands: list[str], environment: str, step_env: dict[str, str], vpc: bool
+) -> None:
+    """Terraform's deploy: init with the environment's state, apply with its variables, then the
+    CodeDeploy shift of what apply published; with a VPC, the ids come from TF_VAR_ variables."""
+    [init] = [c for c in commands if re.search(r"terraform -chdir=terraform init\b", c)]
+    assert f"-backend-config=environments/{environment}.s3.tfbackend" in init
+    assert step_env["TF_STATE_BUCKET"] == "<TF_STATE_BUCKET>"
+    [apply] = [c for c in commands if re.search(r"terraform -chdir=terraform apply\b", c)]
+    assert f"-var-file=environments/{environment}.tfvars" in apply
+    [shift] = [c for c in commands if "scripts/deploy.py" in c]
+    assert f"build/terraform-outputs-{environment}.json" in shift
+    assert commands.index(apply) < commands.index(shift)
+    for variable in ("TF_VAR_subnet_ids", "TF_VAR_security_group_ids"):
+        assert (step_env.get(variable) == f"<{variable}>") is vpc, variable
 
 
 def test_the_layer_installs_only_wheels_whose_locked_hashes_match(rendered: Path) -> None:

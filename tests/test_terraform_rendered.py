@@ -25,13 +25,12 @@ import yaml
 from hcl2 import SerializationOptions
 
 from tests.answer_sets import answer_sets_of
-from tests.conftest import CHECKOV, ROOT, VENV_BIN, answer_set_params, run
+from tests.conftest import CHECKOV, TERRAFORM_PYTHON, VENV_BIN, answer_set_params, run
 
 pytestmark = pytest.mark.parametrize(
     "rendered", answer_set_params(*answer_sets_of("terraform")), indirect=True
 )
 
-TERRAFORM_PYTHON = ROOT / ".venv-terraform" / "bin" / "python"
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 
 

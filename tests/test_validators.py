@@ -31,7 +31,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("aws_region", "mars-north-1", "an AWS commercial region"),
     ("aws_region", "EU-WEST-1", "an AWS commercial region"),
     ("trigger", "kafka", "is not in ['sqs'"),  # the offered triggers follow
-    ("iac_tool", "pulumi", "['sam', 'cdk']"),
+    ("iac_tool", "pulumi", "['sam', 'cdk', 'terraform']"),
     ("python_version", "3.11", "['3.12', '3.13', '3.14']"),
     ("architecture", "sparc", "['arm64', 'x86_64']"),
     ("memory_size", 64, "from 128 to 10240"),
