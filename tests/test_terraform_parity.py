@@ -50,16 +50,8 @@ INTENDED: dict[str, str] = {
 }
 # Differences of the model found by this test and reported (not yet fixed): listed so the test
 # passes on what is the same; each goes when the renderings agree.
-KNOWN_GAPS: dict[str, str] = {
-    "grants.execution role.WriteOwnLogs.Resource.0: 'arn:aws:logs:*:*' -> 'arn:aws:logs:*'": (
-        "The model grants logs:CreateLogStream and logs:PutLogEvents on {'arn': "
-        "'FunctionLogGroup'}. CloudFormation's Fn::GetAtt Arn of a log group ends in ':*' (its "
-        "log streams); the AWS provider's aws_cloudwatch_log_group.arn has that suffix removed, "
-        "so Terraform's statement names the log group alone and PutLogEvents (a log-stream "
-        "action) is not granted. includes/terraform/common.tf.jinja should write a log group's "
-        'ARN in a grant as "${aws_cloudwatch_log_group.<name>.arn}:*".'
-    ),
-}
+# Differences of the model the Terraform rendering still has, each with why (none today).
+KNOWN_GAPS: dict[str, str] = {}
 
 
 @dataclass
