@@ -48,9 +48,8 @@ INTENDED: dict[str, str] = {
         "(queues.<name>.policy, narrowed to the queue) and that it has a policy are compared."
     ),
 }
-# Differences of the model found by this test and reported (not yet fixed): listed so the test
-# passes on what is the same; each goes when the renderings agree.
-# Differences of the model the Terraform rendering still has, each with why (none today).
+# Differences of the model found by this test and not yet fixed, each with why: listed so the
+# test passes on what is the same; each goes when the renderings agree (none today).
 KNOWN_GAPS: dict[str, str] = {}
 
 
