@@ -4,8 +4,8 @@ Each mistake is planted in a copy of a real render (copier, iac_tool=terraform) 
 HCL: a wildcard action, a queue without a dead-letter queue, an unencrypted queue, an
 asynchronous source or a stream without its on-failure destination (the rendered tests/infra), a
 misspelt argument or resource type (scripts/terraform_schema.py) and a misformatted file
-(scripts/terraform_fmt.py). Every planted copy runs all three checks, so a mistake that trips a
-second check, or none, fails here. checkov and trivy are shown to miss the wildcard and the
+(scripts/terraform_fmt.py). A planted copy runs all three checks (the misspelt type's only the
+schema check), so a mistake that trips a second check, or none, fails here. checkov and trivy are shown to miss the wildcard and the
 missing dead-letter queue, which is why the HCL-level tests exist.
 
 Tools: the test environment's interpreter runs tests/infra and terraform_fmt.py (python-hcl2,
@@ -129,7 +129,7 @@ def _infra(tree: Path) -> tuple[frozenset[str], str]:
 
 
 def _schema(tree: Path) -> subprocess.CompletedProcess[str]:
-    assert TERRAFORM_PYTHON.exists(), f"{TERRAFORM_PYTHON} is missing: run `make test` once"
+    assert TERRAFORM_PYTHON.exists(), f"{TERRAFORM_PYTHON} is missing: `make .venv-terraform/.installed`"
     return run([str(TERRAFORM_PYTHON), "scripts/terraform_schema.py"], tree)
 
 
