@@ -595,10 +595,19 @@ def lived_in(root: str) -> bool:
 
 
 def next_steps(checked: int, dest: str) -> str:
-    """The success message: what was checked, and the commands to run next (`make validate`
-    as the project's IaC tool does it: a CDK project is the one with cdk.json)."""
+    """The success message: what was checked, and the commands to run next, as the project's
+    IaC tool has them: a CDK project is the one with cdk.json, a Terraform project the one with
+    terraform/versions.tf (its state bucket is the user's to name, so the init step shows a
+    placeholder), any other a SAM project."""
+    deploy_steps = ["  make deploy ENV=dev"]
     if os.path.exists(os.path.join(dest, "cdk.json")):
         validate_step = "  make validate    # cdk synth with cdk-nag, then cfn-lint"
+    elif os.path.exists(os.path.join(dest, "terraform", "versions.tf")):
+        validate_step = "  make check       # terraform fmt, provider schema, checkov, trivy"
+        deploy_steps = [
+            "  make build init ENV=dev TF_STATE_BUCKET=<bucket>",
+            "  make deploy ENV=dev",
+        ]
     else:
         validate_step = "  make validate    # SAM translate + cfn-lint, checkov"
     # Copier runs tasks from inside the destination, so "cd ." would be useless: always
@@ -611,7 +620,7 @@ def next_steps(checked: int, dest: str) -> str:
             "  make install     # create the virtual environment (uv)",
             "  make test        # lint, type check, unit and integration tests",
             validate_step,
-            "  make deploy ENV=dev",
+            *deploy_steps,
         ]
     )
 
