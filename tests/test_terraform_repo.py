@@ -1,8 +1,8 @@
 """What a Terraform user does: render, then the rendered repo's own `make install`, `make check`
 (ruff, mypy, its tests, terraform fmt, the provider schema, checkov, trivy, zizmor; tf-validate
-saying it skipped, as the Terraform registry is out of reach here) and `make build` twice (an unchanged rebuild
-gives the same zips, so Terraform publishes no version), in the fresh environment the rendered
-Makefile creates with uv and the tools it pins."""
+saying it skipped, as the Terraform registry is out of reach here) and `make build` twice (an
+unchanged rebuild gives the same zips, so Terraform publishes no version), in the fresh
+environment the rendered Makefile creates with uv and the tools it pins."""
 
 from __future__ import annotations
 
