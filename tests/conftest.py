@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +121,26 @@ def translation(rendered: Path) -> subprocess.CompletedProcess[str]:
     if rendered not in _validated:
         _validated[rendered] = make_validate(rendered)
     return _validated[rendered]
+
+
+def built_once(
+    name: str, tmp_path_factory: pytest.TempPathFactory, build: Callable[[Path], None]
+) -> Path:
+    """The directory `name` of this test session, which `build` fills once for all xdist workers:
+    the first worker to need it builds it under a file lock, the others wait, then read it.
+    (The tests that share it form one xdist group, but pytest 9.2 ignores xdist 3.8's group
+    marks, so a group's tests may run on two workers.) `build` writes into the directory it is
+    given, which becomes `name` only once it is complete."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the session's directory, above each worker's own
+    built = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not built.exists():
+            partial = shared / f"{name}.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            partial.mkdir()
+            build(partial)
+            partial.rename(built)
+    return built

@@ -13,11 +13,9 @@ still differ is listed below, line by line, with why.
 
 from __future__ import annotations
 
-import fcntl
 import importlib.util
 import json
 import logging
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ import yaml
 from tests import parity
 from tests.answer_sets import ANSWER_SETS
 from tests.cdk import render_cdk, synthesize
-from tests.conftest import render
+from tests.conftest import built_once, render
 
 # The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja): all ten.
 TRIGGERS = (
@@ -128,11 +126,8 @@ class Pair:
     seconds: dict[str, float]
 
 
-# One pair per case per test session, shared by its tests: jsii's start-up (5-15 s) and the
-# renders are paid once. The tests of a case form one xdist group, but pytest 9.2 ignores the
-# group marks of xdist 3.8 (it sets item._nodeid, which pytest 9 no longer reads), so the workers
-# also share the pair through files: the first to need a case builds it under a lock, the
-# others wait and read it.
+# One pair per case per test session, shared by its tests (and workers: conftest.built_once):
+# jsii's start-up (5-15 s) and the renders are paid once.
 _PAIRS: dict[str, Pair] = {}
 
 
@@ -165,15 +160,11 @@ def _pair(case: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
 
 def _shared_build(case: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The file holding the case's two templates, built once per test session."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the session's directory, above each worker's own
-    built = shared / f"parity-{case}.json"
-    with (shared / f"parity-{case}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not built.exists():
-            built.write_text(json.dumps(_build(case, tmp_path_factory)))
-    return built
+
+    def build(directory: Path) -> None:
+        (directory / "pair.json").write_text(json.dumps(_build(case, tmp_path_factory)))
+
+    return built_once(f"parity-{case}", tmp_path_factory, build) / "pair.json"
 
 
 def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

@@ -13,9 +13,7 @@ line, with why.
 from __future__ import annotations
 
 import copy
-import fcntl
 import json
-import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -29,7 +27,7 @@ import yaml
 from tests import parity
 from tests import terraform_parity as tf
 from tests.answer_sets import ANSWER_SETS
-from tests.conftest import render
+from tests.conftest import built_once, render
 from tests.test_cdk_parity import TRIGGERS, _translate
 
 # Answer sets compared too, beyond each trigger's defaults: "custom" flips the options
@@ -62,9 +60,7 @@ class Pair:
     terraform: tf.Terraform
 
 
-# One pair per case per test session. The tests of a case form one xdist group, but pytest 9.2
-# ignores xdist's group marks (see tests/test_cdk_parity.py), so workers also share the renders
-# through files: the first to need a case renders it under a lock, the others read it.
+# One pair per case per test session, shared by its tests (and workers: conftest.built_once).
 _PAIRS: dict[str, Pair] = {}
 
 
@@ -98,15 +94,7 @@ def _pair(case: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
 def _shared_build(case: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The directory holding the case's translated SAM template (sam.json) and its rendered
     Terraform project (terraform/), built once per test session."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the session's directory, above each worker's own
-    built = shared / f"tf-parity-{case}"
-    with (shared / f"tf-parity-{case}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
-        if not (built / "sam.json").exists():
-            _build(case, built)
-    return built
+    return built_once(f"tf-parity-{case}", tmp_path_factory, lambda built: _build(case, built))
 
 
 def _build(case: str, built: Path) -> None:
