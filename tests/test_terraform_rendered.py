@@ -182,3 +182,15 @@ def test_an_unchanged_rebuild_zips_the_same_bytes(rendered: Path, tmp_path: Path
     assert first.read_bytes() != third.read_bytes()
     with zipfile.ZipFile(first) as archive:
         assert not [name for name in archive.namelist() if "__pycache__" in name]
+
+
+def test_the_provider_constraint_admits_the_release_the_schema_check_reads(rendered: Path) -> None:
+    """versions.tf's `~> 6.N` starts at the hashicorp/aws release whose schema `make schema`
+    checks every argument against (the bindings' release), so no allowed provider lacks one."""
+    checked = run([str(TERRAFORM_PYTHON), "scripts/terraform_schema.py", "terraform"], rendered)
+    release = re.search(r"hashicorp/aws (\d+)\.(\d+)\.\d+", _ok(checked))
+    assert release is not None
+    versions = (rendered / "terraform" / "versions.tf").read_text()
+    constraint = re.search(r'version\s*=\s*"~> (\d+)\.(\d+)"', versions)
+    assert constraint is not None
+    assert constraint.groups() == release.groups()
