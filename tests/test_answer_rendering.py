@@ -19,6 +19,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 from cfnlint.decode import cfn_yaml  # type: ignore[import-untyped]  # cfn-lint ships no type hints
 from markdown_it import MarkdownIt
@@ -233,6 +234,20 @@ def _json(text: str, mapping: dict[str, str]) -> Any:
     return _swapped(json.loads(text), mapping)
 
 
+# HCL's template escapes: a literal "${" or "%{" in a string is written "$${" or "%%{".
+_HCL_ESCAPES = {"$${": "${", "%%{": "%{"}
+
+
+def _hcl(text: str, mapping: dict[str, str]) -> Any:
+    """The HCL document as python-hcl2 parses it, strings unescaped, without its comments (prose
+    wrapped wherever an answer ends, as in a docstring)."""
+    options = hcl2.SerializationOptions(
+        strip_string_quotes=True, explicit_blocks=False, with_comments=False
+    )
+    parsed = hcl2.loads(text, serialization_options=options)
+    return _swapped(_swapped(parsed, _HCL_ESCAPES), mapping)
+
+
 PARSERS: dict[str, Callable[[str, dict[str, str]], Any]] = {
     ".yml": _yaml,
     ".yaml": _yaml,
@@ -240,6 +255,7 @@ PARSERS: dict[str, Callable[[str, dict[str, str]], Any]] = {
     ".json": _json,
     ".py": _python,
     ".md": _markdown,
+    ".tf": _hcl,
 }
 
 
@@ -256,7 +272,7 @@ def _parsed(path: Path, mapping: dict[str, str]) -> Any:
 def test_awkward_answers_parse_as_typed_in_every_file(
     trigger: str, iac_tool: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """YAML, TOML, JSON, Python and Markdown files hold the awkward answers as typed."""
+    """YAML, TOML, JSON, Python, Markdown and Terraform files hold the awkward answers as typed."""
     neutral = _files(_render(trigger, iac_tool, "neutral", tmp_path_factory))
     tricky = _files(_render(trigger, iac_tool, "tricky", tmp_path_factory))
     mapping = _mapping(trigger)

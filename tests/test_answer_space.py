@@ -115,11 +115,13 @@ def test_every_valid_combination_renders_and_passes_the_hook(
         assert f"memory_size={answers['memory_size']}," in function
         assert not (destination / "template.yaml").exists()
     elif answers["iac_tool"] == "terraform":
-        parsed = hcl2.loads((destination / "terraform" / "function.tf").read_text())
-        [functions] = [
-            r["aws_lambda_function"] for r in parsed["resource"] if "aws_lambda_function" in r
+        options = hcl2.SerializationOptions(strip_string_quotes=True)
+        text = (destination / "terraform" / "function.tf").read_text()
+        resources = hcl2.loads(text, serialization_options=options)["resource"]
+        [function] = [
+            r["aws_lambda_function"]["function"] for r in resources if "aws_lambda_function" in r
         ]
-        assert functions['"function"']["memory_size"] == answers["memory_size"]
+        assert function["memory_size"] == answers["memory_size"]
         assert not (destination / "template.yaml").exists()
     else:
         stack = (destination / "template.yaml").read_text()

