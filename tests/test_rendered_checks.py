@@ -44,13 +44,12 @@ def test_ruff_format_would_change_nothing(rendered: Path) -> None:
 
 @every_answer_set
 def test_mypy_strict_passes(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    # One cache for the session, shared by every render and worker: the stubs of boto3, pydantic
+    # One cache per worker, shared by the renders it checks in turn: the stubs of boto3, pydantic
     # and Powertools, and aws-cdk-lib (a minute and more cold, seconds warm), are analysed once
-    # per Python version instead of once per answer set. mypy replaces cache files atomically.
-    session = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        session = session.parent  # the session's directory, above each worker's own
-    cache = session / "mypy-cache"
+    # per worker and Python version instead of once per answer set. Not one cache for both
+    # workers: every render's package has the same module names, and two mypy runs writing them
+    # at once left one reading the other's (seen: "Module has no attribute" in a full run).
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"
     out = _ok(run([sys.executable, "-m", "mypy", "--cache-dir", str(cache)], rendered))
     assert "Success: no issues found" in out
 
