@@ -77,8 +77,9 @@ lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests, benchmar
 	$(VENV)/bin/ruff format --check hooks tests benchmarks validation
 	$(VENV)/bin/mypy
 
+# --durations: every run's log shows where the 45-minute budget goes.
 test: lint $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
-	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
 
 test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
