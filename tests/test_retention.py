@@ -6,10 +6,15 @@ resource that holds data has a row. Parsed, for one SAM answer set per trigger a
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import hcl2
 import pytest
+from hcl2 import SerializationOptions
 
+from tests.answer_sets import answer_sets_of
 from tests.conftest import answer_set_params
 from tests.stack import resources
 
@@ -92,3 +97,54 @@ def test_every_resource_holding_data_has_a_row(rendered: Path) -> None:
     table = _table(rendered)
     holding = {rid for rid, r in resources(rendered).items() if r["Type"] in HOLDS_DATA}
     assert holding <= set(table), f"no row for {sorted(holding - set(table))}"
+
+
+_HCL = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+
+
+def _terraform_resources(project: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(type, arguments) of every resource of the project's terraform/*.tf."""
+    found = []
+    for path in sorted((project / "terraform").glob("*.tf")):
+        parsed = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_HCL)
+        for entry in parsed.get("resource", []):
+            for resource_type, named in entry.items():
+                found += [(resource_type, arguments) for arguments in named.values()]
+    return found
+
+
+def _lifecycle(arguments: dict[str, Any]) -> dict[str, Any]:
+    blocks = arguments.get("lifecycle", {})
+    merged: dict[str, Any] = {}
+    for block in blocks if isinstance(blocks, list) else [blocks]:
+        merged.update(block)
+    return merged
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(*answer_sets_of("terraform")), indirect=True)
+def test_terraform_rows_say_what_the_arguments_of_terraform_do(rendered: Path) -> None:
+    """Each kind of row counts the resources whose argument makes a destroy do what it says."""
+    cells = Counter(_table(rendered).values())
+    typed = _terraform_resources(rendered)
+    hcl = [arguments for _, arguments in typed]
+    expected = {
+        "Kept (`skip_destroy`)": sum(r.get("skip_destroy") is True for r in hcl),
+        "Destroy refused (`deletion_protection_enabled`)": sum(
+            r.get("deletion_protection_enabled") is True for r in hcl
+        ),
+        # A role's inline policy is part of the role's row.
+        "Destroy refused (`prevent_destroy`)": sum(
+            _lifecycle(r).get("prevent_destroy") is True
+            for kind, r in typed
+            if kind != "aws_iam_role_policy"
+        ),
+        "Deletion scheduled after `deletion_window_in_days`": sum(
+            "deletion_window_in_days" in r for r in hcl
+        ),
+        "Destroy refused while it holds objects (no `force_destroy`)": sum(
+            kind == "aws_s3_bucket" and r.get("force_destroy") is not True for kind, r in typed
+        ),
+    }
+    assert {cell: count for cell, count in cells.items() if cell != "Deleted"} == {
+        cell: count for cell, count in expected.items() if count
+    }
