@@ -375,8 +375,16 @@ def alarms_of_terraform(terraform: Terraform) -> dict[str, Any]:
 
 
 def dashboards_of_sam(stack: parity.Stack) -> dict[str, Any]:
-    """Every dashboard by name: what its body shows (tests/parity.py's `dashboard_body`)."""
-    return parity.dashboards(stack)
+    """Every dashboard by name: what its body shows (tests/parity.py's `dashboard_body`), a
+    dimension's opaque token (a topic's name, an API's ID) as what it stands for, as in
+    `alarms_of_sam`."""
+    found = parity.dashboards(stack)
+    for graphs in found.values():
+        for graph in graphs.values():
+            for metric in graph["metrics"]:
+                if "dimensions" in metric:
+                    metric["dimensions"] = {k: _named(v) for k, v in metric["dimensions"].items()}
+    return found
 
 
 def dashboards_of_terraform(terraform: Terraform) -> dict[str, Any]:
