@@ -596,6 +596,7 @@ _FUNCTION_TYPES = {
     "AWS::CodeDeploy::Application",
     "AWS::CodeDeploy::DeploymentGroup",
     "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
     "AWS::Logs::LogGroup",
@@ -658,6 +659,76 @@ def alarms(stack: Stack) -> dict[str, Any]:
         }
         for r in stack.of_type("AWS::CloudWatch::Alarm").values()
     }
+
+
+def dashboards(stack: Stack) -> dict[str, Any]:
+    """Every dashboard by name: what its body shows (`dashboard_body`)."""
+    return {
+        r.properties["DashboardName"]: dashboard_body(r.properties["DashboardBody"])
+        for r in stack.of_type("AWS::CloudWatch::Dashboard").values()
+    }
+
+
+def dashboard_body(body: Any) -> dict[str, Any]:
+    """A dashboard's body (CloudWatch's JSON, as text or parsed) as what it shows: each graph by
+    its title (a repeated title numbered), with its place in the grid, its other properties, its
+    metrics and its horizontal annotations. CloudWatch's defaults are written out (a metric's
+    statistic Average and period 300 s; an annotation on the left axis) and what names nothing
+    is dropped (an expression's own Id, which CDK leaves out; an empty yAxis, which CDK writes),
+    so two writings of one dashboard compare equal. Body structure:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html
+    """
+    parsed = json.loads(body) if isinstance(body, str) else body
+    found: dict[str, Any] = {}
+    for widget in parsed["widgets"]:
+        properties = dict(widget.get("properties", {}))
+        title = str(properties.pop("title", ""))
+        if properties.get("yAxis") == {}:
+            del properties["yAxis"]
+        shown: dict[str, Any] = {
+            "type": widget.get("type"),
+            "grid": [widget.get(key) for key in ("x", "y", "width", "height")],
+            **properties,
+            "metrics": [_graph_metric(entry) for entry in properties.get("metrics", [])],
+        }
+        annotations = properties.get("annotations", {})
+        if annotations:
+            shown["annotations"] = {
+                **annotations,
+                "horizontal": [
+                    {**a, "value": float(a["value"]), "yAxis": a.get("yAxis", "left")}
+                    for a in annotations.get("horizontal", [])
+                ],
+            }
+        key = title if title not in found else f"{title}#{len(found)}"
+        found[key] = shown
+    return found
+
+
+def _graph_metric(entry: list[Any]) -> dict[str, Any]:
+    """One line of a graph's "metrics": [namespace, name, dimension, value, ..., {options}], or
+    [{expression options}]."""
+    options: dict[str, Any] = entry[-1] if entry and isinstance(entry[-1], dict) else {}
+    fields = entry[:-1] if options else entry
+    if not fields:
+        return {
+            "expression": options["expression"],
+            "label": options.get("label"),
+            "period": options.get("period", 300),
+        }
+    namespace, metric, *dimensions = fields
+    found: dict[str, Any] = {
+        "namespace": namespace,
+        "metric": metric,
+        "dimensions": dict(zip(dimensions[::2], dimensions[1::2], strict=True)),
+        "stat": options.get("stat", "Average"),
+    }
+    if options.get("visible", True) in (False, "false"):
+        found["visible"] = False  # used by an expression, whose period applies
+    else:
+        found["period"] = options.get("period", 300)
+    found.update({key: options[key] for key in ("label", "id") if key in options})
+    return found
 
 
 def execution_grants(stack: Stack) -> dict[str, list[str]]:

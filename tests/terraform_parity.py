@@ -374,6 +374,28 @@ def alarms_of_terraform(terraform: Terraform) -> dict[str, Any]:
     return found
 
 
+def dashboards_of_sam(stack: parity.Stack) -> dict[str, Any]:
+    """Every dashboard by name: what its body shows (tests/parity.py's `dashboard_body`), a
+    dimension's opaque token (a topic's name, an API's ID) as what it stands for, as in
+    `alarms_of_sam`."""
+    found = parity.dashboards(stack)
+    for graphs in found.values():
+        for graph in graphs.values():
+            for metric in graph["metrics"]:
+                if "dimensions" in metric:
+                    metric["dimensions"] = {k: _named(v) for k, v in metric["dimensions"].items()}
+    return found
+
+
+def dashboards_of_terraform(terraform: Terraform) -> dict[str, Any]:
+    """`dashboards_of_sam`'s view of the aws_cloudwatch_dashboard resources: the body
+    `jsonencode` makes, its references resolved."""
+    return {
+        dashboard["dashboard_name"]: parity.dashboard_body(dashboard["dashboard_body"])
+        for dashboard in terraform.of_type("aws_cloudwatch_dashboard").values()
+    }
+
+
 def _query(query: dict[str, Any]) -> dict[str, Any]:
     """A metric_query block in CloudFormation's MetricDataQuery shape."""
     found: dict[str, Any] = {"Id": query["id"], "ReturnData": query.get("return_data", True)}

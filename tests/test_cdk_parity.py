@@ -224,6 +224,7 @@ def _listed(line: str) -> str | None:
 # What each test compares: a view of tests/parity.py, named as the differences' lines start.
 VIEWS = {
     "alarms": parity.alarms,
+    "dashboards": parity.dashboards,
     "grants": parity.execution_grants,
     "failure handling": parity.failure_handling,
     "function": parity.function_settings,
@@ -253,6 +254,13 @@ def test_alarms_are_the_same(pair: Pair) -> None:
     """Metric, namespace, dimensions (resolved to the same resources), statistic, period,
     threshold, comparison, evaluation periods, actions to the topic, rollback role."""
     _assert_same(pair, "alarms")
+
+
+def test_dashboards_are_the_same(pair: Pair) -> None:
+    """The same graphs in the same places: titles, metrics (dimensions resolved to the same
+    resources), statistics, periods, expressions and threshold annotations (CDK's body is an
+    Fn::Join of tokens, SAM's an Fn::Sub: both resolve to the JSON CloudWatch reads)."""
+    _assert_same(pair, "dashboards")
 
 
 def test_execution_role_grants_are_the_same(pair: Pair) -> None:

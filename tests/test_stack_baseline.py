@@ -220,6 +220,16 @@ CHANGES: dict[str, str] = {
     "function-url-public:template.Resources.FunctionUrl.Properties.Cors": (
         "the answer set now chooses api_cors_origins=*: the function URL's Cors"
     ),
+    # Issue 16 (LAMBDA_MONITORING): a CloudWatch dashboard of the function and its trigger.
+    "*:template.Resources.Dashboard": (
+        "new: the model's dashboard (stack.dashboard), invocations and concurrency, then a graph "
+        "per alarm with its threshold drawn in"
+    ),
+    "*:template.Outputs.DashboardName": "new: the dashboard's name, which the runbook starts from",
+    "s3:*.md:42": (
+        "the README and the runbook name the dashboard, whose name is the project's slug (which "
+        "ends in 42 in this answer set)"
+    ),
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section

@@ -127,6 +127,7 @@ def _listed(line: str) -> str | None:
 # the differences' lines start.
 VIEWS: dict[str, tuple[Callable[[parity.Stack], Any], Callable[[tf.Terraform], Any]]] = {
     "alarms": (tf.alarms_of_sam, tf.alarms_of_terraform),
+    "dashboards": (tf.dashboards_of_sam, tf.dashboards_of_terraform),
     "grants": (tf.grants_of_sam, tf.grants_of_terraform),
     "failure handling": (tf.failure_handling_of_sam, tf.failure_handling_of_terraform),
     "function": (tf.function_of_sam, tf.function_of_terraform),
@@ -153,6 +154,13 @@ def test_alarms_are_the_same(pair: Pair) -> None:
     periods, threshold, comparison, missing data, dimensions resolved to the same resources,
     actions to the alarm topic, and whether the deployment rolls back on it."""
     _assert_same(pair, "alarms")
+
+
+def test_dashboards_are_the_same(pair: Pair) -> None:
+    """Each dashboard by name: the same graphs in the same places, with the same titles,
+    metrics (dimensions resolved to the same resources), statistics, periods, expressions and
+    threshold annotations."""
+    _assert_same(pair, "dashboards")
 
 
 def test_execution_role_and_key_grants_are_the_same(pair: Pair) -> None:
@@ -195,6 +203,8 @@ def test_every_listed_difference_occurs(tmp_path_factory: pytest.TempPathFactory
     assert unused == []
 
 
+# A dashboard body without its graphs, as python-hcl2 gives a `jsonencode(...)`.
+_NO_GRAPHS = "${jsonencode({widgets = []})}"
 # Changes planted in one case's parsed HCL, each of one setting a view compares: (resource
 # type, name, argument path, value), and the view that must then differ.
 _PLANTED: tuple[tuple[tuple[str, str, tuple[str | int, ...], Any], str], ...] = (
@@ -207,6 +217,7 @@ _PLANTED: tuple[tuple[tuple[str, str, tuple[str | int, ...], Any], str], ...] = 
     (("aws_sqs_queue", "source_queue", ("redrive_policy",), None), "failure handling"),
     (("aws_lambda_function", "function", ("timeout",), 31), "function"),
     (("aws_sqs_queue", "dead_letter_queue", ("kms_master_key_id",), None), "queues"),
+    (("aws_cloudwatch_dashboard", "dashboard", ("dashboard_body",), _NO_GRAPHS), "dashboards"),
 )
 
 
