@@ -32,6 +32,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "idempotency": False,
         "batch_size": 50,
         "batching_window_seconds": 5,
+        # Scaled between 5 and the reservation (25).
+        "provisioned_concurrency": 5,
     },
     # Limits and what the other sets leave out: the newest runtime, the largest sizes,
     # all-at-once, the smallest reserved concurrency that still caps the SQS poller (2), and a
@@ -131,6 +133,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "powertools_source": "layer",
         # Any web page may call a public URL: the CORS the function URL answers itself.
         "api_cors_origins": "*",
+        # A caller waits: two environments kept warm, scaled up to the reservation (10).
+        "provisioned_concurrency": 2,
     },
     # CORS on an IAM-authorised HTTP API: API Gateway answers the (unsigned) preflight itself.
     "http-api-cors": {

@@ -28,6 +28,7 @@ VALID: dict[str, str] = {
     "memory_size": "512",
     "timeout": "30",
     "reserved_concurrency": "10",
+    "provisioned_concurrency": "2",
     "permissions_boundary": "boundaries/lambda-workloads",
     "alarm_email": "oncall@example.com",
 }

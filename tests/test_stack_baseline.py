@@ -210,6 +210,25 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    **_for(
+        tuple(
+            name for name, chosen in ANSWER_SETS.items() if chosen.get("provisioned_concurrency")
+        ),
+        {
+            "template.Resources.FunctionAliaslive.Properties.ProvisionedConcurrencyConfig": (
+                "the answer set chooses provisioned_concurrency: the live alias is provisioned"
+            ),
+            "template.Resources.ProvisionedConcurrency*": (
+                "Application Auto Scaling's target and target-tracking policy for the alias"
+            ),
+            "template.Resources.ProvisionedSpilloverAlarm": "the sustained-spillover alarm",
+            "docs/runbook.md:## provisioned-concurrency-spillover": "that alarm's runbook entry",
+            "docs/runbook.md:15": "the entry: spillover for 15 minutes (3 periods of 5) pages",
+            "docs/runbook.md:70": "the entry: scaling keeps utilisation near 70%",
+        },
+    ),
+    "custom:docs/runbook.md:25": "the spillover entry: scaling between 5 and 25 environments",
+    "function-url-public:docs/runbook.md:2": "the spillover entry: scaling from 2 environments",
     "http-api-jwt:README.md:403": (
         "the token's subject is the customer: an order of another customer is answered 403"
     ),

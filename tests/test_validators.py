@@ -65,6 +65,8 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("idempotency", "maybe", "yes or no"),
     ("vpc_enabled", "nope", "yes or no"),
     ("snapstart", "perhaps", "yes or no"),
+    ("provisioned_concurrency", 1001, "from 0 (none provisioned) to 1000"),
+    ("provisioned_concurrency", "two", "from 0 (none provisioned) to 1000"),
 ]
 
 # The trigger each trigger-specific question needs in order to be asked.
@@ -161,4 +163,21 @@ def test_snapstart_is_refused_in_the_regions_aws_offers_it_not(region: str, tmp_
     with pytest.raises(ValueError, match=rf"'snapstart'.*not offered in {region}") as rejected:
         render(destination, {"aws_region": region, "snapstart": True})
     assert "choose another aws_region" in str(rejected.value)
+    assert not destination.exists()
+
+
+def test_provisioned_concurrency_beyond_the_reservation_is_refused(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(
+        ValueError, match=r"'provisioned_concurrency'.*0 to 4 with reserved_concurrency 4"
+    ):
+        render(destination, {"reserved_concurrency": 4, "provisioned_concurrency": 5})
+    assert not destination.exists()
+
+
+def test_provisioned_concurrency_is_not_combined_with_snapstart(tmp_path: Path) -> None:
+    """Asked only without SnapStart; given anyway (--data), it is refused, not dropped."""
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"'provisioned_concurrency'.*0 with snapstart"):
+        render(destination, {"snapstart": True, "provisioned_concurrency": 2})
     assert not destination.exists()
