@@ -7,11 +7,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import render
+from tests.conftest import VENV_BIN, render
+from tests.osv import local_osv
 from tests.rendered import make_in
 
 pytestmark = pytest.mark.slow
@@ -51,6 +53,24 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     [extension] = (layer / "pydantic_core").glob("_pydantic_core.*.so")
     assert "aarch64-linux-gnu" in extension.name
     assert_every_requirement_is_pinned_with_hashes(requirements)
+
+    # The audit of what was just exported and locked, with pip-audit's pinned release (this
+    # environment's) against a local OSV service: every package of the layer is asked about, as
+    # locked, and every package asked about is a locked one (the dev tools' too).
+    with local_osv() as advisories:
+        make(
+            "audit",
+            f"PIP_AUDIT={VENV_BIN / 'pip-audit'} --cache-dir {tmp_path / 'pip-audit-cache'}",
+            f"AUDIT_OSV_URL={advisories.url}",
+        )
+    locked = {
+        (package["name"], package["version"])
+        for package in tomllib.loads((project / "uv.lock").read_text())["package"]
+        if "version" in package
+    }
+    layer_requirements = set(re.findall(r"^([\w.-]+)==(\S+)", requirements, flags=re.MULTILINE))
+    assert layer_requirements <= set(advisories.queried) <= locked
+    assert len(set(advisories.queried)) > len(layer_requirements)
 
     # Build once, deploy the same bytes: an unchanged rebuild must give the same files, so SAM
     # uploads them under the same S3 keys and nothing new is published.

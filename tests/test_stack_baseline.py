@@ -195,6 +195,14 @@ CHANGES: dict[str, str] = {
     "*:docs/runbook.md:## deleting-the-stack": (
         "the runbook says what deleting the stack keeps and takes"
     ),
+    # Seed 004: old function and layer versions are pruned after each deploy (prune_versions.py).
+    "*:docs/runbook.md:## old-versions": (
+        "the runbook's entry on how old versions are pruned and what to do when that step fails"
+    ),
+    "*:*.md:75": "the README and runbook state the 75 GB of code storage the pruner keeps under",
+    "*:*.md:1": "the README and runbook name `make prune ENV=<env> APPLY=1`",
+    "*:*.md:5": "the README and runbook state that the pruner keeps the 5 newest versions",
+    "s3:docs/runbook.md:42": "the old-versions entry names the function, whose name has 42",
     **_for(
         tuple(answers for answers, chosen in ANSWER_SETS.items() if chosen.get("snapstart")),
         {
