@@ -73,6 +73,7 @@ PROJECT_NAMES = frozenset(
     {"test", "tests", "conftest", "scripts", "src"}
     | {"build_manifest", "deploy", "invoke", "openapi", "package"}
     | {"terraform_fmt", "terraform_schema"}
+    | {"cost", "tune", "prune_versions"}
 )
 
 # The rendered project's direct dependencies (template/pyproject.toml.jinja, every option): the

@@ -4,17 +4,12 @@ README's "Cost" table being exactly what cost.toml gives."""
 from __future__ import annotations
 
 import dataclasses
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-# The scripts are programs, not a package: their directory is where Python finds them.
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from cost import (  # noqa: E402 - after the scripts' directory is on the path
+from cost import (
     END,
     START,
     Costs,
@@ -27,6 +22,8 @@ from cost import (  # noqa: E402 - after the scripts' directory is on the path
     readme_block,
     with_block,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 COSTS = load(ROOT / "cost.toml")
 
