@@ -30,6 +30,9 @@ from tests.stack import resources as _resources
 KEY_ARN = {"Fn::GetAtt": ["EncryptionKey", "Arn"]}
 KEY_REF = {"Ref": "EncryptionKey"}
 FAILURE_QUEUE_ARN = {"Fn::GetAtt": ["FailedBatchesQueue", "Arn"]}
+# The clients of a SAM project's scripts/prune_versions.py: the stack's outputs, CodeDeploy's
+# deployments, Lambda's versions.
+SCRIPTS = {"cloudformation", "codedeploy", "lambda"}
 
 
 def _event(project: Path, name: str) -> dict[str, Any]:
@@ -245,7 +248,8 @@ class TestKinesis:
         assert _extras(rendered, "moto") == {"dynamodb", "kinesis", "server", "sqs", "ssm"}
 
     def test_boto3_stubs_type_every_client(self, rendered: Path) -> None:
-        assert _extras(rendered, "boto3-stubs") == {"dynamodb", "kinesis", "sqs", "ssm"}
+        # The function's clients, then scripts/prune_versions.py's.
+        assert _extras(rendered, "boto3-stubs") == {"dynamodb", "kinesis", "sqs", "ssm"} | SCRIPTS
 
     def test_answers_file_records_the_trigger(self, rendered: Path) -> None:
         answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
@@ -378,7 +382,8 @@ class TestDynamoDBStream:
         assert _extras(rendered, "moto") == {"dynamodb", "dynamodbstreams", "server", "sqs", "ssm"}
 
     def test_boto3_stubs_type_the_dynamodb_streams_client(self, rendered: Path) -> None:
-        assert _extras(rendered, "boto3-stubs") == {"dynamodb", "dynamodbstreams", "sqs", "ssm"}
+        function_clients = {"dynamodb", "dynamodbstreams", "sqs", "ssm"}
+        assert _extras(rendered, "boto3-stubs") == function_clients | SCRIPTS
 
     def test_make_invoke_reports_only_the_poison_change(self, rendered: Path) -> None:
         event = json.loads((rendered / "events" / "dynamodb-stream_poison.json").read_text())
