@@ -214,3 +214,20 @@ def answer_sets_of(iac_tool: str) -> list[str]:
     return [
         name for name, answers in ANSWER_SETS.items() if answers.get("iac_tool", "sam") == iac_tool
     ]
+
+
+# One SAM set per trigger (two for sqs: the defaults, and custom with the customer-managed key,
+# x86_64 and no idempotency), for the tests that read each trigger's stack once.
+SAM_PER_TRIGGER = (
+    "defaults",
+    "custom",
+    "kinesis",
+    "dynamodb_stream",
+    "http-api",
+    "rest-api",
+    "function-url",
+    "sns",
+    "s3",
+    "eventbridge",
+    "schedule",
+)

@@ -20,26 +20,14 @@ from typing import Any
 import copier
 import pytest
 
-from tests.answer_sets import answer_sets_of
+from tests.answer_sets import SAM_PER_TRIGGER, answer_sets_of
 from tests.conftest import answer_set_params, run
 from tests.model import _inline_template
 from tests.stack import resources
 
 # One SAM set per trigger, and the options that change the estimate: the customer-managed key and
 # x86_64 without idempotency (custom), a metric-math alarm (the APIs).
-SAM_SETS = (
-    "defaults",
-    "custom",
-    "kinesis",
-    "dynamodb_stream",
-    "http-api",
-    "rest-api",
-    "function-url",
-    "sns",
-    "s3",
-    "eventbridge",
-    "schedule",
-)
+SAM_SETS = SAM_PER_TRIGGER
 sam_sets = pytest.mark.parametrize("rendered", answer_set_params(*SAM_SETS), indirect=True)
 every_tool = pytest.mark.parametrize(
     "rendered",

@@ -14,23 +14,11 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from tests.answer_sets import answer_sets_of
+from tests.answer_sets import SAM_PER_TRIGGER, answer_sets_of
 from tests.conftest import answer_set_params
 from tests.stack import resources
 
-SETS = (
-    "defaults",
-    "custom",
-    "kinesis",
-    "dynamodb_stream",
-    "http-api",
-    "rest-api",
-    "function-url",
-    "sns",
-    "s3",
-    "eventbridge",
-    "schedule",
-)
+SETS = SAM_PER_TRIGGER
 sam_sets = pytest.mark.parametrize("rendered", answer_set_params(*SETS), indirect=True)
 # CloudFormation types that hold data (records, messages, objects, logs, keys, dependencies) or
 # name what does (a bus, a topic or a schedule group, whose producers lose what they send later).
