@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,15 @@ import pytest
 import yaml
 
 from tests.answer_sets import answer_sets_of
-from tests.conftest import CHECKOV, VENV_BIN, answer_set_params, deployed_template, iac_tool, run
+from tests.conftest import (
+    CHECKOV,
+    VENV_BIN,
+    answer_set_params,
+    built_once,
+    deployed_template,
+    iac_tool,
+    run,
+)
 
 every_answer_set = pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
 # The sets whose stack is a CloudFormation template (SAM's translation, CDK's synth).
@@ -44,14 +53,36 @@ def test_ruff_format_would_change_nothing(rendered: Path) -> None:
 
 @every_answer_set
 def test_mypy_strict_passes(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    # One cache per worker, shared by the renders it checks in turn: the stubs of boto3, pydantic
-    # and Powertools, and aws-cdk-lib (a minute and more cold, seconds warm), are analysed once
-    # per worker and Python version instead of once per answer set. Not one cache for both
-    # workers: every render's package has the same module names, and two mypy runs writing them
-    # at once left one reading the other's (seen: "Module has no attribute" in a full run).
-    cache = tmp_path_factory.getbasetemp() / "mypy-cache"
-    out = _ok(run([sys.executable, "-m", "mypy", "--cache-dir", str(cache)], rendered))
+    cache = _seeded_mypy_cache(rendered, tmp_path_factory)
+    try:
+        out = _ok(run(_mypy(cache), rendered))
+    finally:
+        shutil.rmtree(cache)  # some hundred megabytes, once per answer set
     assert "Success: no issues found" in out
+
+
+def _mypy(cache: Path) -> list[str]:
+    return [sys.executable, "-m", "mypy", "--cache-dir", str(cache)]
+
+
+def _seeded_mypy_cache(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private mypy cache for `rendered`, copied from the session's cache of its Python version
+    and kind (CDK or not). The stubs of boto3, pydantic and Powertools, and aws-cdk-lib, take a
+    minute and more to analyse cold and seconds warm: analysed once per session, not once per
+    worker. Each run then writes only its own copy: every render's package has the same module
+    names, and two mypy runs writing one cache at once left one reading the other's (seen:
+    "Module has no attribute" in a full run)."""
+    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
+    kind = "cdk" if iac_tool(rendered) == "cdk" else "app"
+
+    def analyse(cache: Path) -> None:
+        # Whether this first run passes is the test's to say, on its own copy.
+        run(_mypy(cache), rendered)
+
+    seed = built_once(f"mypy-cache-{answers['python_version']}-{kind}", tmp_path_factory, analyse)
+    private = tmp_path_factory.mktemp("mypy-cache")
+    shutil.copytree(seed, private, dirs_exist_ok=True)
+    return private
 
 
 @every_answer_set
