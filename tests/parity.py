@@ -623,7 +623,12 @@ def cdk_machinery(stack: Stack) -> set[str]:
     handlers = {
         key
         for key, r in stack.of_type("AWS::Lambda::Function").items()
-        if any(f"#{r.logical_id}>" in token for token in tokens)
+        # An unnamed function's Arn stays a reference; a named one's resolves to its ARN.
+        if any(
+            f"#{r.logical_id}>" in token
+            or token.endswith(f":function:{r.properties.get('FunctionName')}")
+            for token in tokens
+        )
     }
     roles = {f"AWS::IAM::Role:execution role of {handler}" for handler in handlers} & set(
         stack.resources
@@ -633,13 +638,25 @@ def cdk_machinery(stack: Stack) -> set[str]:
         for key, r in stack.of_type("AWS::IAM::Policy").items()
         if any(role[len("AWS::IAM::Role:") :] in str(r.properties.get("Roles")) for role in roles)
     }
-    return custom | handlers | roles | policies
+    # A handler the stack names (the S3 notifications handler) logs to a group the stack makes.
+    handler_logs = {
+        f"/aws/lambda/{stack.resources[key].properties['FunctionName']}"
+        for key in handlers
+        if "FunctionName" in stack.resources[key].properties
+    }
+    log_groups = {
+        key
+        for key, r in stack.of_type("AWS::Logs::LogGroup").items()
+        if r.properties.get("LogGroupName") in handler_logs
+    }
+    return custom | handlers | roles | policies | log_groups
 
 
 def function_resource(stack: Stack) -> Resource:
-    """The project's function: the one named function (CDK's handlers are unnamed)."""
+    """The project's function: the one function that serves no custom resource of CDK's."""
+    machinery = cdk_machinery(stack)
     (found,) = (
-        r for r in stack.of_type("AWS::Lambda::Function").values() if "FunctionName" in r.properties
+        r for key, r in stack.of_type("AWS::Lambda::Function").items() if key not in machinery
     )
     return found
 
@@ -739,7 +756,11 @@ def execution_grants(stack: Stack) -> dict[str, list[str]]:
     documents = [p["PolicyDocument"] for p in role.properties.get("Policies", [])] + [
         r.properties["PolicyDocument"]
         for r in stack.of_type("AWS::IAM::Policy").values()
-        if any(role_name in str(name) for name in r.properties.get("Roles", []))
+        # The whole name: the function's is the start of the S3 notifications handler's.
+        if any(
+            re.search(f"{re.escape(role_name)}(?![\\w-])", str(name))
+            for name in r.properties.get("Roles", [])
+        )
     ]
     grants: dict[str, set[str]] = {}
     for document in documents:
@@ -855,6 +876,7 @@ def log_groups(stack: Stack) -> dict[str, Any]:
             "UpdateReplacePolicy": r.update_replace_policy,
         }
         for key, r in stack.of_type("AWS::Logs::LogGroup").items()
+        if key not in cdk_machinery(stack)
     }
 
 
