@@ -27,6 +27,7 @@ HOLDS_DATA = {
     "AWS::KMS::Key",
     "AWS::Serverless::LayerVersion",
     "AWS::SSM::Parameter",
+    "AWS::SecretsManager::Secret",
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::Kinesis::Stream",
