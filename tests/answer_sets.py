@@ -34,6 +34,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "batching_window_seconds": 5,
         # Scaled between 5 and the reservation (25).
         "provisioned_concurrency": 5,
+        # The downstream system's secret under the stack's key (CDK and Terraform mirror it).
+        "secret": True,
     },
     # Limits and what the other sets leave out: the newest runtime, the largest sizes,
     # all-at-once, the smallest reserved concurrency that still caps the SQS poller (2), and a
@@ -157,6 +159,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "architecture": "x86_64",
         "python_version": "3.12",
         "aws_region": "us-east-1",
+        # The downstream system's secret under Secrets Manager's AWS-managed key, in every IaC
+        # tool (cdk-s3, terraform-s3), and its name from the longest slug.
+        "secret": True,
     },
     # EventBridge inside a VPC, with the managed Powertools layer and the producers' own names.
     "eventbridge": {

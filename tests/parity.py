@@ -34,6 +34,7 @@ NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::SNS::Topic": "TopicName",
     "AWS::SQS::Queue": "QueueName",
+    "AWS::SecretsManager::Secret": "Name",
     "AWS::SSM::Parameter": "Name",
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Scheduler::ScheduleGroup": "Name",

@@ -177,6 +177,9 @@ class Terraform:
             "aws_cloudwatch_event_bus": prefix.format("events") + f"event-bus/{own}",
             "aws_scheduler_schedule_group": prefix.format("scheduler") + f"schedule-group/{own}",
             "aws_ssm_parameter": prefix.format("ssm") + f"parameter{own}",
+            # A secret's ARN ends in characters Secrets Manager draws: the opaque value
+            # tests/parity.py gives CloudFormation's Ref of it (the ARN), by the secret's name.
+            "aws_secretsmanager_secret": parity._token(f"AWS::SecretsManager::Secret:{own}"),
         }
         return arns.get(kind, f"<{kind}.{name}.arn>")
 

@@ -92,7 +92,7 @@ def test_unknown_key_in_a_data_file_is_reported_by_the_cli(tmp_path: Path) -> No
     assert not (tmp_path / "project").exists()
 
 
-@pytest.mark.parametrize("question", ["vpc_enabled", "idempotency"])
+@pytest.mark.parametrize("question", ["vpc_enabled", "idempotency", "secret"])
 @pytest.mark.parametrize("value", ["nope", "2", "enabled", "yes please"])
 def test_yes_no_question_refuses_other_text(question: str, value: str) -> None:
     assert_rejected(question, {question: value}, "yes or no")

@@ -61,6 +61,7 @@ other_answers = st.fixed_dictionaries(
         "alarm_email": st.sampled_from(["", "ops@example.com", "a.b+alerts@team.example.org"]),
         "vpc_enabled": st.booleans(),
         "kms_key": _choices("kms_key"),
+        "secret": st.booleans(),
         "powertools_source": _choices("powertools_source"),
         "idempotency": st.booleans(),
         "iac_tool": _choices("iac_tool"),

@@ -27,6 +27,7 @@ HOLDS_DATA = {
     "AWS::KMS::Key",
     "AWS::Serverless::LayerVersion",
     "AWS::SSM::Parameter",
+    "AWS::SecretsManager::Secret",
     "AWS::DynamoDB::Table",
     "AWS::SQS::Queue",
     "AWS::Kinesis::Stream",
@@ -128,6 +129,9 @@ def test_terraform_rows_say_what_the_arguments_of_terraform_do(rendered: Path) -
         ),
         "Deletion scheduled after `deletion_window_in_days`": sum(
             "deletion_window_in_days" in r for r in hcl
+        ),
+        "Deletion scheduled after `recovery_window_in_days`": sum(
+            "recovery_window_in_days" in r for r in hcl
         ),
         "Destroy refused while it holds objects (no `force_destroy`)": sum(
             kind == "aws_s3_bucket" and r.get("force_destroy") is not True for kind, r in typed

@@ -235,6 +235,23 @@ CHANGES: dict[str, str] = {
             "docs/runbook.md:70": "the entry: scaling keeps utilisation near 70%",
         },
     ),
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("secret")),
+        {
+            "template.Resources.Secret": (
+                "the answer set chooses secret: the downstream system's Secrets Manager secret, "
+                "created empty, kept on delete"
+            ),
+            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement": (
+                "ReadOwnSecret: secretsmanager:GetSecretValue on that secret's ARN alone"
+            ),
+            "template.Resources.Function.Properties.Environment.Variables.SECRET_ARN": (
+                "the secret's ARN (never its value) for settings.downstream_credentials()"
+            ),
+            "template.Outputs.SecretArn": "the secret the team puts the value into",
+            "docs/runbook.md:## secret-unreadable": "the runbook entry on a failed read",
+        },
+    ),
     "custom:docs/runbook.md:25": "the spillover entry: scaling between 5 and 25 environments",
     "function-url-public:docs/runbook.md:2": "the spillover entry: scaling from 2 environments",
     "http-api-jwt:README.md:403": (

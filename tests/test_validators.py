@@ -65,6 +65,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("idempotency", "maybe", "yes or no"),
     ("vpc_enabled", "nope", "yes or no"),
     ("snapstart", "perhaps", "yes or no"),
+    ("secret", "sometimes", "yes or no"),
     ("provisioned_concurrency", 1001, "from 0 (none provisioned) to 1000"),
     ("provisioned_concurrency", "two", "from 0 (none provisioned) to 1000"),
 ]

@@ -12,10 +12,10 @@ def skip(construct: IConstruct, reasons: Mapping[str, str]) -> None:
     """Record, on the resource `construct` defines, the checkov findings that do not apply.
 
     `reasons` maps a check id (CKV_AWS_158) to why it does not apply; checkov reads them from the
-    synthesized template's `Metadata.checkov.skip`. Raises TypeError if the construct defines no
-    single CloudFormation resource.
+    synthesized template's `Metadata.checkov.skip`. `construct` may be the resource itself (an L1
+    construct). Raises TypeError if the construct defines no single CloudFormation resource.
     """
-    resource = construct.node.default_child
+    resource = construct if isinstance(construct, CfnResource) else construct.node.default_child
     if not isinstance(resource, CfnResource):
         raise TypeError(f"{construct.node.path} defines no single CloudFormation resource")
     resource.add_metadata(
