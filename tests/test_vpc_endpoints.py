@@ -91,6 +91,17 @@ def _group_id(value: Any) -> str:
     return str(logical_id)
 
 
+def _service_name(value: Any) -> str:
+    """An endpoint's ServiceName with the stack's Region as <region>: SAM writes a Fn::Sub, CDK
+    a Fn::Join of the AWS::Region reference."""
+    if "Fn::Sub" in value:
+        return str(value["Fn::Sub"]).replace("${AWS::Region}", "<region>")
+    separator, parts = value["Fn::Join"]
+    return str(separator).join(
+        "<region>" if part == {"Ref": "AWS::Region"} else str(part) for part in parts
+    )
+
+
 def _function_security_groups(template: dict[str, Any]) -> list[Any]:
     """The function's security groups as the stack writes them: the team's parameter joined
     with the stack's own group, split back into a list."""
@@ -105,9 +116,7 @@ def _function_security_groups(template: dict[str, Any]) -> list[Any]:
     return list(parts)
 
 
-@pytest.mark.parametrize(
-    "rendered", answer_set_params("limits", "cdk-eventbridge"), indirect=True
-)
+@pytest.mark.parametrize("rendered", answer_set_params("limits", "cdk-eventbridge"), indirect=True)
 def test_cloudformation_creates_one_private_endpoint_per_service_only_for_the_function(
     rendered: Path, translation: subprocess.CompletedProcess[str]
 ) -> None:
@@ -119,8 +128,8 @@ def test_cloudformation_creates_one_private_endpoint_per_service_only_for_the_fu
         for entry in stack_model(**ANSWER_SETS["limits"])["network"]["interface_endpoints"]
     ]
     endpoints = _resources(template, "AWS::EC2::VPCEndpoint").values()
-    services = sorted(json.dumps(e["ServiceName"]).rsplit(".", 1)[1].strip('"]') for e in endpoints)
-    assert services == sorted(expected)
+    services = sorted(_service_name(endpoint["ServiceName"]) for endpoint in endpoints)
+    assert services == sorted(f"com.amazonaws.<region>.{service}" for service in expected)
     groups = _resources(template, "AWS::EC2::SecurityGroup")
     for endpoint in endpoints:
         assert endpoint["VpcEndpointType"] == "Interface"
@@ -189,7 +198,9 @@ def test_terraform_creates_one_private_endpoint_per_service_only_for_the_functio
 ) -> None:
     resources = _terraform(rendered)
     expected = stack_model(**ANSWER_SETS["terraform-eventbridge"])["network"]
-    endpoints = {name: body for (kind, name), body in resources.items() if kind == "aws_vpc_endpoint"}
+    endpoints = {
+        name: body for (kind, name), body in resources.items() if kind == "aws_vpc_endpoint"
+    }
     assert sorted(body["service_name"].rsplit(".", 1)[1] for body in endpoints.values()) == sorted(
         entry["service"] for entry in expected["interface_endpoints"]
     )
@@ -221,7 +232,10 @@ def test_terraform_creates_one_private_endpoint_per_service_only_for_the_functio
         "${concat(var.security_group_ids, [aws_security_group.function.id])}"
     )
     variables = (rendered / "terraform" / "variables.tf").read_text(encoding="utf-8")
-    parsed = hcl2.loads(variables, serialization_options=SerializationOptions(explicit_blocks=False))
+    parsed = hcl2.loads(
+        variables,
+        serialization_options=SerializationOptions(strip_string_quotes=True, explicit_blocks=False),
+    )
     (vpc_id,) = [block["vpc_id"] for block in parsed["variable"] if "vpc_id" in block]
     assert "regex" in vpc_id["validation"][0]["condition"]
 
