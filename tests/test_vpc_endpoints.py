@@ -33,7 +33,7 @@ def _clients(project: Path) -> list[str]:
     """The services of the boto3.client(...) calls in the rendered adapters.py, in order."""
     (adapters,) = project.glob("src/*/adapters.py")
     return [
-        node.args[0].value
+        str(node.args[0].value)
         for node in ast.walk(ast.parse(adapters.read_text(encoding="utf-8")))
         if isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
