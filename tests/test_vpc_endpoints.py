@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import hcl2
 import pytest
+import yaml
 from hcl2 import SerializationOptions
 
 from tests.answer_checks import assert_rejected, rejection
@@ -265,3 +268,52 @@ def test_an_unknown_way_to_reach_the_services_is_refused(value: str) -> None:
 
 def test_create_in_a_vpc_is_accepted() -> None:
     assert rejection({"vpc_enabled": True, "vpc_endpoints": "create"}) == ""
+
+
+@pytest.mark.parametrize(
+    "rendered",
+    answer_set_params("limits", "cdk-eventbridge", "terraform-eventbridge"),
+    indirect=True,
+)
+def test_each_deploy_passes_its_environments_vpc(rendered: Path) -> None:
+    """The deploy jobs' `make deploy` step, dry-run with the step's environment: the VPC id of
+    the GitHub variable VPC_ID reaches the stack's VpcId parameter (Terraform: var.vpc_id), and
+    make refuses to deploy without it."""
+    workflow = yaml.safe_load((rendered / ".github" / "workflows" / "deploy.yml").read_text())
+    terraform = (rendered / "terraform").is_dir()
+    variable = "TF_VAR_vpc_id" if terraform else "VPC_ID"
+    for environment in ("dev", "prod"):
+        job = workflow["jobs"][f"deploy-{environment}"]
+        [step] = [s for s in job["steps"] if s.get("run", "").startswith("make deploy")]
+        assert step["env"][variable] == "${{ vars.VPC_ID }}"
+        step_env = {
+            name: f"<{name}>" if "${{" in str(value) else str(value)
+            for name, value in step["env"].items()
+        }
+        dry_run = run_with(["make", "-n", *shlex.split(step["run"])[1:]], rendered, step_env)
+        assert dry_run.returncode == 0, dry_run.stderr
+        if not terraform:
+            assert "VpcId=${VPC_ID}" in dry_run.stdout.replace("\\\n", " ")
+    # Without the variable, make stops before deploying, naming it.
+    without = {**os.environ, "SUBNET_IDS": "s", "SECURITY_GROUP_IDS": "g"}
+    without |= {"TF_VAR_subnet_ids": "[]", "TF_VAR_security_group_ids": "[]"}
+    without.pop(variable, None)
+    refused = subprocess.run(
+        # -o: the build check and Terraform's init count as done; the recipe's checks run first.
+        ["make", "--no-print-directory", "-o", "verify-build", "-o", "init", "deploy", "ENV=dev"],
+        cwd=rendered,
+        env=without,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert f"set {variable}" in refused.stderr
+
+
+def run_with(
+    command: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True, check=False
+    )
