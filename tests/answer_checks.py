@@ -26,6 +26,7 @@ CONTEXT: dict[str, dict[str, str]] = {
     "jwt_issuer": {"trigger": "http-api", "api_auth": "jwt"},
     "jwt_audience": {"trigger": "http-api", "api_auth": "jwt"},
     "api_cors_origins": {"trigger": "http-api"},
+    "vpc_endpoints": {"vpc_enabled": "true"},
 }
 
 

@@ -50,6 +50,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "deployment_strategy": "all-at-once",
         "log_retention_days": 3653,
         "vpc_enabled": True,
+        # The stack's own interface endpoint (SSM), in a VPC without NAT.
+        "vpc_endpoints": "create",
     },
     # Stream triggers: each with its defaults, and once with every option that changes its stack
     # (customer-managed key, VPC, no idempotency, a small reserved concurrency, other sizes).
@@ -208,6 +210,11 @@ ANSWER_SETS.update(
         for name in TERRAFORM_MIRRORED
     }
 )
+
+# The stack's own interface endpoints, once per IaC tool (SAM: `limits`): EventBridge in a VPC,
+# whose SAM set keeps the VPC's existing route to AWS.
+for name in ("cdk-eventbridge", "terraform-eventbridge"):
+    ANSWER_SETS[name] = {**ANSWER_SETS[name], "vpc_endpoints": "create"}
 
 # Every pair of runtime-option values, spread over the at-least-once triggers, and every value
 # with each IaC tool (tests/matrix.py).

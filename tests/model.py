@@ -24,13 +24,15 @@ from tests.conftest import ROOT
 
 _MODEL_JSON = """\
 {%- import 'includes/model/stack.jinja' as stack with context -%}
+{%- import 'includes/model/network.jinja' as network with context -%}
 {{ {'function': stack.function, 'config': stack.config, 'tags': stack.tags,
     'environment': stack.environment, 'grants': stack.grants, 'key_grants': stack.key_grants,
     'alarms': stack.alarms, 'resources': stack.resources, 'source': stack.source,
     'destinations': stack.destinations, 'outputs': stack.outputs,
     'checkov_skips': stack.checkov_skips, 'boundary': stack.boundary,
     'log_group_checkov_skips': stack.log_group_checkov_skips,
-    'role_checkov_skips': stack.role_checkov_skips, 'secret': stack.secret} | to_json }}
+    'role_checkov_skips': stack.role_checkov_skips, 'network': network.network,
+    'runtime_services': network.services, 'secret': stack.secret} | to_json }}
 """
 # What only a real project needs: the post-generation check, migrations and the closing message.
 _LEFT_OUT = ("_tasks", "_migrations", "_message_after_copy", "_skip_if_exists")

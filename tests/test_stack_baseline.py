@@ -274,6 +274,32 @@ CHANGES: dict[str, str] = {
         "the README and the runbook name the dashboard, whose name is the project's slug (which "
         "ends in 42 in this answer set)"
     ),
+    # Issue 16 (LAMBDA_NETWORKING): vpc_endpoints=create, the stack's own interface endpoints.
+    **_for(
+        tuple(
+            name for name, chosen in ANSWER_SETS.items() if chosen.get("vpc_endpoints") == "create"
+        ),
+        {
+            "template.Parameters.VpcId": "the answer set chooses vpc_endpoints=create: the VPC",
+            "template.Resources.FunctionSecurityGroup": (
+                "the function's own security group, which the endpoints admit"
+            ),
+            "template.Resources.FunctionToEndpoints": "its one egress rule: HTTPS to the endpoints",
+            "template.Resources.EndpointSecurityGroup": (
+                "the endpoints' group: HTTPS in from the function's group only, no egress"
+            ),
+            "template.Resources.*Endpoint": "one interface endpoint per service the function calls",
+            "template.Resources.Function.Properties.VpcConfig.SecurityGroupIds*": (
+                "the function carries its own group beside the team's"
+            ),
+            "template.Resources.FunctionVersion*": (
+                "the function's security groups changed, so SAM publishes a new version"
+            ),
+            "template.Resources.FunctionAliaslive.Properties.FunctionVersion.*": (
+                "the live alias points at the new version"
+            ),
+        },
+    ),
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section
@@ -288,6 +314,15 @@ NEW_SECTIONS: dict[str, dict[str, str]] = {
         "## Retention and backup": (
             "issue 16: what deleting the stack does to each resource that holds data, and how to "
             "recover it"
+        ),
+        "## Network": (
+            "issue 16 (vpc_enabled): the services the function calls, their endpoints, the NAT "
+            "alternative and the check"
+        ),
+    },
+    "docs/runbook.md": {
+        "## aws-api-unreachable": (
+            "issue 16 (vpc_enabled): what a connect timeout to an AWS API from the VPC means"
         ),
     },
 }

@@ -64,13 +64,14 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("api_cors_origins", "*, https://app.example.com", "empty, *, or"),
     ("idempotency", "maybe", "yes or no"),
     ("vpc_enabled", "nope", "yes or no"),
+    ("vpc_endpoints", "nat", "['existing', 'create']"),
     ("snapstart", "perhaps", "yes or no"),
     ("secret", "sometimes", "yes or no"),
     ("provisioned_concurrency", 1001, "from 0 (none provisioned) to 1000"),
     ("provisioned_concurrency", "two", "from 0 (none provisioned) to 1000"),
 ]
 
-# The trigger each trigger-specific question needs in order to be asked.
+# The trigger (or the VPC) each conditional question needs in order to be asked.
 CONTEXT: dict[str, dict[str, str]] = {
     "event_source_name": EVENTS,
     "event_detail_type": EVENTS,
@@ -80,6 +81,7 @@ CONTEXT: dict[str, dict[str, str]] = {
     "jwt_issuer": JWT,
     "jwt_audience": JWT,
     "api_cors_origins": HTTP_API,
+    "vpc_endpoints": {"vpc_enabled": "true"},
 }
 COPIER_YML: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent.parent / "copier.yml").read_text()
