@@ -51,7 +51,8 @@ def _clients(project: Path) -> list[str]:
 def test_the_models_services_are_the_clients_the_function_creates(
     rendered: Path, request: pytest.FixtureRequest
 ) -> None:
-    """sqs with idempotency (ssm, dynamodb), s3 without it (ssm, s3), sqs without it (ssm)."""
+    """sqs with idempotency (ssm, dynamodb); s3 without it, with a secret (ssm, s3,
+    secretsmanager); sqs without it, with a secret (ssm, secretsmanager)."""
     answers = ANSWER_SETS[request.node.callspec.params["rendered"]]
     services = stack_model(**{**answers, "vpc_enabled": True})["network"]["services"]
     assert [entry["client"] for entry in services] == _clients(rendered)
@@ -67,6 +68,10 @@ def test_the_models_services_are_the_clients_the_function_creates(
     [
         ({"vpc_enabled": True, "vpc_endpoints": "create"}, ["ssm"]),
         ({"trigger": "s3", "vpc_enabled": True, "vpc_endpoints": "create"}, ["ssm"]),
+        (
+            {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            ["ssm", "secretsmanager"],
+        ),
         ({"vpc_enabled": True}, []),
         ({}, []),
     ],
