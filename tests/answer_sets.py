@@ -48,6 +48,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "deployment_strategy": "all-at-once",
         "log_retention_days": 3653,
         "vpc_enabled": True,
+        # Lambda Insights' arm64 layer (published in ap-southeast-2) and a budget alarm.
+        "lambda_insights": True,
+        "monthly_budget": 50,
     },
     # Stream triggers: each with its defaults, and once with every option that changes its stack
     # (customer-managed key, VPC, no idempotency, a small reserved concurrency, other sizes).
@@ -104,6 +107,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "python_version": "3.12",
         "architecture": "x86_64",
         "timeout": 10,
+        # Lambda Insights' x86_64 layer, and a budget whose topic is under the stack's own key.
+        "lambda_insights": True,
+        "monthly_budget": 200,
     },
     "rest-api": {
         "trigger": "rest-api",
