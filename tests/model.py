@@ -30,7 +30,7 @@ _MODEL_JSON = """\
     'destinations': stack.destinations, 'outputs': stack.outputs,
     'checkov_skips': stack.checkov_skips, 'boundary': stack.boundary,
     'log_group_checkov_skips': stack.log_group_checkov_skips,
-    'role_checkov_skips': stack.role_checkov_skips} | to_json }}
+    'role_checkov_skips': stack.role_checkov_skips, 'budget': stack.budget} | to_json }}
 """
 # What only a real project needs: the post-generation check, migrations and the closing message.
 _LEFT_OUT = ("_tasks", "_migrations", "_message_after_copy", "_skip_if_exists")
