@@ -67,6 +67,9 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("snapstart", "perhaps", "yes or no"),
     ("provisioned_concurrency", 1001, "from 0 (none provisioned) to 1000"),
     ("provisioned_concurrency", "two", "from 0 (none provisioned) to 1000"),
+    ("lambda_insights", "sure", "yes or no"),
+    ("monthly_budget", 1000001, "from 0 (no budget) to 1000000"),
+    ("monthly_budget", "fifty", "from 0 (no budget) to 1000000"),
 ]
 
 # The trigger each trigger-specific question needs in order to be asked.
