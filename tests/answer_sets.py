@@ -52,6 +52,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "vpc_enabled": True,
         # The stack's own interface endpoint (SSM), in a VPC without NAT.
         "vpc_endpoints": "create",
+        # Lambda Insights' arm64 layer (published in ap-southeast-2) and a budget alarm.
+        "lambda_insights": True,
+        "monthly_budget": 50,
     },
     # Stream triggers: each with its defaults, and once with every option that changes its stack
     # (customer-managed key, VPC, no idempotency, a small reserved concurrency, other sizes).
@@ -108,6 +111,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "python_version": "3.12",
         "architecture": "x86_64",
         "timeout": 10,
+        # Lambda Insights' x86_64 layer, and a budget whose topic is under the stack's own key.
+        "lambda_insights": True,
+        "monthly_budget": 200,
     },
     "rest-api": {
         "trigger": "rest-api",

@@ -29,6 +29,7 @@ VALID: dict[str, str] = {
     "timeout": "30",
     "reserved_concurrency": "10",
     "provisioned_concurrency": "2",
+    "monthly_budget": "50",
     "permissions_boundary": "boundaries/lambda-workloads",
     "alarm_email": "oncall@example.com",
 }

@@ -300,6 +300,52 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    # Issue 16 (LAMBDA_MONITORING, LAMBDA_COST_OPTIMIZATION): Lambda Insights, the monthly budget.
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("lambda_insights")),
+        {
+            "template.Resources.Function.Properties.Layers": (
+                "the answer set chooses lambda_insights: AWS's Lambda Insights extension layer"
+            ),
+            "template.Resources.FunctionRole.Properties.Policies.0.PolicyDocument.Statement": (
+                "WriteLambdaInsights: the extension writes to /aws/lambda-insights alone"
+            ),
+        },
+    ),
+    **{
+        f"{name}:README.md:{chosen.get('log_retention_days', 30)}": (
+            "the README says to give /aws/lambda-insights a retention: the function's "
+            "log_retention_days"
+        )
+        for name, chosen in ANSWER_SETS.items()
+        if chosen.get("lambda_insights")
+    },
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("monthly_budget")),
+        {
+            "template.Resources.MonthlyBudget": (
+                "the answer set chooses monthly_budget: an AWS Budgets cost budget of the stack's "
+                "tags, notifying the alarm topic"
+            ),
+            "template.Resources.AlarmTopicPolicy.Properties.PolicyDocument.Statement": (
+                "BudgetsOfThisAccountPublish: this account's budgets may publish to the topic"
+            ),
+            "template.Resources.EncryptionKey.Properties.KeyPolicy.Statement": (
+                "BudgetsPublishToTopic: Budgets may use the key the topic is encrypted with"
+            ),
+            "docs/runbook.md:## monthly-budget": "the budget notification's runbook entry",
+            "docs/runbook.md:[018]*": (
+                "the monthly-budget entry states the 80% (actual) and 100% (forecast) notifications"
+            ),
+        },
+    ),
+    **{
+        f"{name}:docs/runbook.md:{chosen['monthly_budget']}": (
+            "the monthly-budget entry states the budget's amount"
+        )
+        for name, chosen in ANSWER_SETS.items()
+        if chosen.get("monthly_budget")
+    },
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section

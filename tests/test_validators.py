@@ -69,6 +69,9 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("secret", "sometimes", "yes or no"),
     ("provisioned_concurrency", 1001, "from 0 (none provisioned) to 1000"),
     ("provisioned_concurrency", "two", "from 0 (none provisioned) to 1000"),
+    ("lambda_insights", "sure", "yes or no"),
+    ("monthly_budget", 1000001, "from 0 (no budget) to 1000000"),
+    ("monthly_budget", "fifty", "from 0 (no budget) to 1000000"),
 ]
 
 # The trigger (or the VPC) each conditional question needs in order to be asked.
