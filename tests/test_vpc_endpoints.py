@@ -55,7 +55,7 @@ def test_the_models_services_are_the_clients_the_function_creates(
     secretsmanager); sqs without it, with a secret (ssm, secretsmanager)."""
     answers = ANSWER_SETS[request.node.callspec.params["rendered"]]
     services = stack_model(**{**answers, "vpc_enabled": True})["network"]["services"]
-    assert [entry["client"] for entry in services] == _clients(rendered)
+    assert [entry["client"] for entry in services if entry["client"]] == _clients(rendered)
     # Each service once, and each with the endpoint type AWS offers for it.
     assert len({entry["service"] for entry in services}) == len(services)
     for entry in services:
@@ -71,6 +71,11 @@ def test_the_models_services_are_the_clients_the_function_creates(
         (
             {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create"},
             ["ssm", "secretsmanager"],
+        ),
+        # The Insights extension writes to CloudWatch Logs from inside the VPC.
+        (
+            {"lambda_insights": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            ["ssm", "logs"],
         ),
         ({"vpc_enabled": True}, []),
         ({}, []),
