@@ -148,7 +148,11 @@ def test_every_price_names_its_aws_pricing_page(rendered: Path) -> None:
     for name, price in costs["prices"].items():
         assert price["source"].startswith("https://aws.amazon.com/"), name
         assert float(price["usd"]) >= 0
-        assert price["per"] in (1, 1000, 1_000_000), name
+        # Per unit, per thousand or per million; or per GB in KB (2**20 KB in CloudWatch Logs'
+        # GB of 2**30 bytes), for a line counted in KB.
+        kb_per_gb = 1_048_576
+        assert price["per"] in (1, 1000, 1_000_000, kb_per_gb), name
+        assert price["per"] != kb_per_gb or price["unit"] == "KB", name
 
 
 # The Power Tuning facts of the model for given answers, rendered through copier like
