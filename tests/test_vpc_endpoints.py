@@ -131,14 +131,16 @@ def _function_security_groups(template: dict[str, Any]) -> list[Any]:
 
 @pytest.mark.parametrize("rendered", answer_set_params("limits", "cdk-eventbridge"), indirect=True)
 def test_cloudformation_creates_one_private_endpoint_per_service_only_for_the_function(
-    rendered: Path, translation: subprocess.CompletedProcess[str]
+    rendered: Path, translation: subprocess.CompletedProcess[str], request: pytest.FixtureRequest
 ) -> None:
     assert translation.returncode == 0, translation.stdout + translation.stderr
     template = json.loads(deployed_template(rendered).read_text())
     assert template["Parameters"]["VpcId"]["Type"] == "AWS::EC2::VPC::Id"
     expected = [
         entry["service"]
-        for entry in stack_model(**ANSWER_SETS["limits"])["network"]["interface_endpoints"]
+        for entry in stack_model(**ANSWER_SETS[request.node.callspec.params["rendered"]])[
+            "network"
+        ]["interface_endpoints"]
     ]
     endpoints = _resources(template, "AWS::EC2::VPCEndpoint").values()
     services = sorted(_service_name(endpoint["ServiceName"]) for endpoint in endpoints)
