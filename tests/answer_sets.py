@@ -218,9 +218,10 @@ ANSWER_SETS.update(
 )
 
 # The stack's own interface endpoints, once per IaC tool (SAM: `limits`): EventBridge in a VPC,
-# whose SAM set keeps the VPC's existing route to AWS.
+# whose SAM set keeps the VPC's existing route to AWS. With Lambda Insights, as `limits`: its
+# extension's logs endpoint is the one whose description runs over a line.
 for name in ("cdk-eventbridge", "terraform-eventbridge"):
-    ANSWER_SETS[name] = {**ANSWER_SETS[name], "vpc_endpoints": "create"}
+    ANSWER_SETS[name] = {**ANSWER_SETS[name], "vpc_endpoints": "create", "lambda_insights": True}
 
 # Every pair of runtime-option values, spread over the at-least-once triggers, and every value
 # with each IaC tool (tests/matrix.py).
