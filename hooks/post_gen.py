@@ -601,15 +601,15 @@ def next_steps(checked: int, dest: str) -> str:
     placeholder), any other a SAM project."""
     deploy_steps = ["  make deploy ENV=dev"]
     if os.path.exists(os.path.join(dest, "cdk.json")):
-        validate_step = "  make validate    # cdk synth with cdk-nag, then cfn-lint"
+        stack_checks = "cdk synth with cdk-nag, cfn-lint, checkov"
     elif os.path.exists(os.path.join(dest, "terraform", "versions.tf")):
-        validate_step = "  make check       # terraform fmt, provider schema, checkov, trivy"
+        stack_checks = "terraform fmt, provider schema, checkov, trivy"
         deploy_steps = [
             "  make build init ENV=dev TF_STATE_BUCKET=<bucket>",
             "  make deploy ENV=dev",
         ]
     else:
-        validate_step = "  make validate    # SAM translate + cfn-lint, checkov"
+        stack_checks = "SAM translate, cfn-lint, checkov"
     # Copier runs tasks from inside the destination, so "cd ." would be useless: always
     # show the absolute path, quoted in case it contains spaces.
     return "\n".join(
@@ -618,8 +618,8 @@ def next_steps(checked: int, dest: str) -> str:
             "Next steps:",
             f"  cd {shlex.quote(dest)}",
             "  make install     # create the virtual environment (uv)",
-            "  make test        # lint, type check, unit and integration tests",
-            validate_step,
+            "  make test        # unit and integration tests (AWS emulated by moto)",
+            f"  make check       # everything CI runs: lint, type check, tests, {stack_checks}",
             *deploy_steps,
         ]
     )

@@ -88,12 +88,6 @@ INTENDED: dict[str, str] = {
     "other resources.AWS::ApiGateway::Stage.CacheClusterEnabled: (absent) -> False": (
         "API Gateway's default (no cache cluster), which CDK writes out and SAM leaves unsaid."
     ),
-    "function.layers.*.DeletionPolicy: 'Retain' -> 'RetainExceptOnCreate'": (
-        "Both keep old layer versions for the function versions still pointing at them. SAM's "
-        "RetentionPolicy offers Retain or Delete; CDK's RETAIN_ON_UPDATE_OR_DELETE (the issue's "
-        "RetainExceptOnCreate rule) also deletes a layer version whose creating stack operation "
-        "rolled back, instead of leaving it behind."
-    ),
     'resource policies.https://sqs.*.Deny {"AWS": ["*"]}.Action: [*] -> [\'sqs:*\']': (
         "CDK's enforce_ssl (SQS4 of cdk-nag) denies every SQS action without TLS; SAM's "
         "policy lists the actions a queue serves. Both deny all traffic over plain HTTP; CDK "

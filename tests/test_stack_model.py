@@ -33,6 +33,14 @@ def test_the_duration_alarm_fires_at_80_percent_of_the_timeout(
     assert (duration["threshold"], duration["extended_statistic"]) == (threshold_ms, "p99")
 
 
+@pytest.mark.parametrize("timeout", [12, 13, 30, 59, 60, 61, 900])
+def test_every_sdk_attempt_back_to_back_ends_within_a_timeout_of_12_s_or_more(timeout: int) -> None:
+    sdk = stack_model(timeout=timeout)["sdk"]
+    attempts = sdk["max_attempts"] * (sdk["connect_timeout_seconds"] + sdk["read_timeout_seconds"])
+    assert attempts <= timeout
+    assert 1 <= sdk["read_timeout_seconds"] <= 10
+
+
 @pytest.mark.parametrize(("timeout", "visibility", "age"), [(30, 180, 900), (120, 720, 1440)])
 def test_an_sqs_message_is_invisible_for_six_timeouts_and_old_after_two_visibilities(
     timeout: int, visibility: int, age: int
