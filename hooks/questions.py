@@ -66,6 +66,10 @@ def cookiecutter_context() -> dict[str, Any]:
         default = _cookiecutter_default(name, question, names)
         if "choices" in question:
             values = _choice_values(question)
+            if question.get("type") == "str":
+                # cookiecutter compares a choice given on its command line, always text, with the
+                # list's items: a str question's choices are text, as copier casts its answers.
+                values, default = [str(value) for value in values], str(default)
             # cookiecutter offers a list's first item as the default.
             values.remove(default)
             context[name] = [default, *values]

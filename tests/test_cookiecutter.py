@@ -87,12 +87,23 @@ def test_cookiecutter_asks_every_question_copier_asks() -> None:
     assert set(questions.questions()) == {name for name in context if not name.startswith("_")}
 
 
+def _as_typed(answers: dict[str, Any]) -> dict[str, Any]:
+    """`answers` as cookiecutter's command line gives them to a choice: a str question's as text."""
+    asked = questions.questions()
+    return {
+        name: str(value)
+        if "choices" in asked.get(name, {}) and asked[name]["type"] == "str"
+        else value
+        for name, value in answers.items()
+    }
+
+
 @pytest.mark.parametrize("rendered", answer_set_params(), indirect=True)
 def test_cookiecutter_and_copier_render_identical_trees(
     rendered: Path, cookies: Any, request: pytest.FixtureRequest
 ) -> None:
     answers = ANSWER_SETS[request.node.callspec.params["rendered"]]
-    baked = cookies.bake(extra_context=answers)
+    baked = cookies.bake(extra_context=_as_typed(answers))
     assert baked.exit_code == 0, baked.exception
     copier_tree, cookiecutter_tree = _tree(rendered), _tree(baked.project_path)
     assert sorted(copier_tree) == sorted(cookiecutter_tree)
@@ -126,6 +137,13 @@ def test_without_copier_the_hook_says_what_to_install(
 
 
 # --- the template's location ------------------------------------------------------------------
+
+
+def test_a_choice_given_on_the_command_line_is_taken(tmp_path: Path) -> None:
+    # The command line gives every answer as text, the numbers of a choice too.
+    result = _cli("--no-input", str(ROOT), "log_retention_days=7", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert str(_answers(tmp_path / "order-processor")["log_retention_days"]) == "7"
 
 
 def test_cookiecutter_run_by_a_program_with_a_relative_path_renders(tmp_path: Path) -> None:

@@ -346,6 +346,25 @@ CHANGES: dict[str, str] = {
         for name, chosen in ANSWER_SETS.items()
         if chosen.get("monthly_budget")
     },
+    # Issue 16: a batch handler starts no record in the last 20% of the timeout.
+    **{
+        f"{name}:docs/runbook.md:{int(chosen.get('timeout', 30)) * 200}": (
+            "the duration entry states the remaining-time margin, in ms"
+        )
+        for name, chosen in ANSWER_SETS.items()
+        if chosen.get("trigger", "sqs") in ("sqs", "kinesis", "dynamodb-stream")
+    },
+    # The duration entry of an API says how long API Gateway waits, and none for a function URL.
+    **{
+        f"{name}:docs/runbook.md:{min(int(chosen.get('timeout', 10)), 29)}": (
+            "the duration entry states how long API Gateway waits for the function"
+        )
+        for name, chosen in ANSWER_SETS.items()
+        if chosen.get("trigger") in ("http-api", "rest-api")
+    },
+    "function-url*:docs/runbook.md:29": (
+        "the duration entry no longer states API Gateway's 29 s: none fronts a function URL"
+    ),
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import render
+from tests.model import stack_model
 
 # Questions asked only for some triggers are answered with that trigger chosen.
 EVENTS = {"trigger": "eventbridge"}
@@ -170,6 +171,34 @@ def test_snapstart_is_refused_in_the_regions_aws_offers_it_not(region: str, tmp_
         render(destination, {"aws_region": region, "snapstart": True})
     assert "choose another aws_region" in str(rejected.value)
     assert not destination.exists()
+
+
+def test_a_trigger_the_region_has_no_resource_type_for_is_refused(tmp_path: Path) -> None:
+    # AWS offers no function URLs in eu-central-2 (Zurich): the stack could not deploy there.
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"'trigger'.*AWS::Lambda::Url.*eu-central-2") as rejected:
+        render(destination, {"aws_region": "eu-central-2", "trigger": "function-url"})
+    assert "choose one of " in str(rejected.value)
+    assert "http-api" in str(rejected.value).split("choose one of ", 1)[1]
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize("iac_tool", ["sam", "cdk"])
+def test_a_budget_is_refused_where_cloudformation_has_no_budget_type(
+    iac_tool: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "project"
+    answers = {"aws_region": "ap-southeast-7", "iac_tool": iac_tool, "monthly_budget": 100}
+    with pytest.raises(ValueError, match=r"'monthly_budget'.*AWS::Budgets::Budget") as rejected:
+        render(destination, answers)
+    assert "choose iac_tool terraform" in str(rejected.value)
+    assert not destination.exists()
+
+
+def test_terraform_keeps_a_budget_where_only_cloudformation_lacks_its_type() -> None:
+    # AWS Budgets' API is global: only CloudFormation's resource type is missing there.
+    model = stack_model(aws_region="ap-southeast-7", iac_tool="terraform", monthly_budget=100)
+    assert model["budget"]["amount"] == 100
 
 
 def test_provisioned_concurrency_beyond_the_reservation_is_refused(tmp_path: Path) -> None:

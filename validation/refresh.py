@@ -8,6 +8,10 @@ call Python, so the sets an answer is checked against are shipped as data and ke
   by the tzdata package where the host has no system database).
 - `reserved_modules.yml`: module names a package may not take: the standard library's (of every
   runtime the template offers) and the top-level modules of the rendered project's dependencies.
+- `resource_types.yml`: the CloudFormation resource types each answer brings into the stack
+  (`NEEDS`, kept here) and, per supported Region, those of them CloudFormation does not offer there,
+  from cfn-lint's per-Region copy of CloudFormation's resource provider schemas (which AWS
+  publishes per Region), so that an answer the Region cannot deploy is refused by name.
 - `lambda_insights.jinja`: the ARN of AWS's Lambda Insights extension layer per Region and
   architecture, from aws-cdk-lib's region facts (`aws_cdk.region_info`, which AWS maintains from
   the extension's published versions). Jinja, not YAML, because the stack model (a template
@@ -113,6 +117,164 @@ def commercial_regions() -> dict[str, list[str]]:
     return {
         partition["partition"]: sorted(partition["regions"]) for partition in data["partitions"]
     }
+
+
+# What each answer brings into the stack, as the CloudFormation resource types the validators
+# check against the Region's: `always` is every stack's (checked with aws_region), the others an
+# answer's (`question` names it, `answer` the value, in the refusal). `tools`: the IaC tools the
+# absence stops. AWS's service is missing where every tool is named; where only sam and cdk are,
+# the service answers from every Region (AWS Budgets' API is global) and only CloudFormation lacks
+# the resource type there, so Terraform deploys it.
+ALL_TOOLS = ["cdk", "sam", "terraform"]
+NEEDS: dict[str, dict[str, object]] = {
+    "always": {
+        "question": "aws_region",
+        "answer": "every stack",
+        "tools": ALL_TOOLS,
+        "types": [
+            "AWS::CloudWatch::Alarm",
+            "AWS::CloudWatch::Dashboard",
+            "AWS::CodeDeploy::Application",
+            "AWS::CodeDeploy::DeploymentGroup",
+            "AWS::IAM::Role",
+            "AWS::KMS::Key",
+            "AWS::Lambda::Alias",
+            "AWS::Lambda::Function",
+            "AWS::Lambda::LayerVersion",
+            "AWS::Lambda::Version",
+            "AWS::Logs::LogGroup",
+            "AWS::SNS::Topic",
+            "AWS::SQS::Queue",
+            "AWS::SSM::Parameter",
+        ],
+    },
+    "trigger=kinesis": {
+        "question": "trigger",
+        "answer": "kinesis",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping"],
+    },
+    "trigger=dynamodb-stream": {
+        "question": "trigger",
+        "answer": "dynamodb-stream",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::DynamoDB::Table", "AWS::Lambda::EventSourceMapping"],
+    },
+    "trigger=sqs": {
+        "question": "trigger",
+        "answer": "sqs",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::Lambda::EventSourceMapping"],
+    },
+    "trigger=s3": {
+        "question": "trigger",
+        "answer": "s3",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::Lambda::EventInvokeConfig"],
+    },
+    "trigger=sns": {
+        "question": "trigger",
+        "answer": "sns",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::SNS::Subscription", "AWS::Lambda::EventInvokeConfig"],
+    },
+    "trigger=eventbridge": {
+        "question": "trigger",
+        "answer": "eventbridge",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::Events::EventBus", "AWS::Events::Rule", "AWS::Lambda::EventInvokeConfig"],
+    },
+    "trigger=schedule": {
+        "question": "trigger",
+        "answer": "schedule",
+        "tools": ALL_TOOLS,
+        "types": [
+            "AWS::Scheduler::Schedule",
+            "AWS::Scheduler::ScheduleGroup",
+            "AWS::Lambda::EventInvokeConfig",
+        ],
+    },
+    "trigger=http-api": {
+        "question": "trigger",
+        "answer": "http-api",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"],
+    },
+    "trigger=rest-api": {
+        "question": "trigger",
+        "answer": "rest-api",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Account"],
+    },
+    "trigger=function-url": {
+        "question": "trigger",
+        "answer": "function-url",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::Lambda::Url"],
+    },
+    "idempotency": {
+        "question": "idempotency",
+        "answer": "true",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::DynamoDB::Table"],
+    },
+    "provisioned_concurrency": {
+        "question": "provisioned_concurrency",
+        "answer": "above 0",
+        "tools": ALL_TOOLS,
+        "types": [
+            "AWS::ApplicationAutoScaling::ScalableTarget",
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+        ],
+    },
+    "monthly_budget": {
+        "question": "monthly_budget",
+        "answer": "above 0",
+        "tools": ["cdk", "sam"],
+        "types": ["AWS::Budgets::Budget"],
+    },
+    "vpc_endpoints=create": {
+        "question": "vpc_endpoints",
+        "answer": "create",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"],
+    },
+    "secret": {
+        "question": "secret",
+        "answer": "true",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::SecretsManager::Secret"],
+    },
+    "code_signing": {
+        "question": "code_signing",
+        "answer": "true",
+        "tools": ALL_TOOLS,
+        "types": ["AWS::Lambda::CodeSigningConfig", "AWS::Signer::SigningProfile"],
+    },
+}
+
+
+def resource_types(regions: list[str]) -> dict[str, object]:
+    """`{"needs": NEEDS, "missing": {region: [type, ...]}, "unknown": [region, ...]}`: for each of
+    `regions`, the types NEEDS names that CloudFormation does not offer there (Regions that offer
+    them all are left out), from cfn-lint's provider schemas; `unknown`: Regions cfn-lint has no
+    data for, where nothing is refused."""
+    import cfnlint.data.schemas  # type: ignore[import-untyped]  # noqa: PLC0415 - no type hints; only the refresh needs cfn-lint
+
+    providers = Path(cfnlint.data.schemas.__file__).parent / "providers"
+    needed = sorted({t for need in NEEDS.values() for t in need["types"]})  # type: ignore[attr-defined]
+    missing: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for region in regions:
+        path = providers / f"{region}.json"
+        if not path.exists():
+            unknown.append(region)
+            continue
+        offered = json.loads(path.read_text())
+        absent = [t for t in needed if t not in offered]
+        if absent:
+            missing[region] = absent
+    return {"needs": NEEDS, "missing": missing, "unknown": unknown}
 
 
 def time_zones() -> list[str]:
@@ -242,6 +404,7 @@ def rendered() -> dict[str, str]:
             }
         ),
         "timezones.yml": dump({"zones": time_zones()}),
+        "resource_types.yml": dump(resource_types(supported)),
         "reserved_modules.yml": dump({"modules": reserved_modules()}),
         "lambda_insights.jinja": _jinja_insights(*lambda_insights_layers(supported)),
     }
