@@ -33,7 +33,8 @@ _MODEL_JSON = """\
     'log_group_checkov_skips': stack.log_group_checkov_skips,
     'role_checkov_skips': stack.role_checkov_skips, 'network': network.network,
     'runtime_services': network.services, 'secret': stack.secret,
-    'budget': stack.budget, 'sdk': stack.sdk} | to_json }}
+    'budget': stack.budget, 'sdk': stack.sdk,
+    'signing': stack.signing, 'terraform_checkov_skips': stack.terraform_checkov_skips} | to_json }}
 """
 # What only a real project needs: the post-generation check, migrations and the closing message.
 _LEFT_OUT = ("_tasks", "_migrations", "_message_after_copy", "_skip_if_exists")

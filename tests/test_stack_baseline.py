@@ -339,6 +339,19 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    # Issue 16, code_signing (seed 004): the function accepts only what the team's profile signed.
+    **_for(
+        ("schedule",),
+        {
+            "template.Resources.CodeSigningConfig": (
+                "the code signing config: the signing stack's profile version is the one allowed "
+                "publisher, and an untrusted artefact is refused (Enforce)"
+            ),
+            "template.Resources.Function.Properties.CodeSigningConfigArn": (
+                "the function carries the code signing config"
+            ),
+        },
+    ),
     **{
         f"{name}:docs/runbook.md:{chosen['monthly_budget']}": (
             "the monthly-budget entry states the budget's amount"
@@ -384,10 +397,17 @@ NEW_SECTIONS: dict[str, dict[str, str]] = {
             "issue 16 (vpc_enabled): the services the function calls, their endpoints, the NAT "
             "alternative and the check"
         ),
+        "### Code signing": (
+            "issue 16 (code_signing): the signing stack, how each deploy signs, the signatures' "
+            "validity"
+        ),
     },
     "docs/runbook.md": {
         "## aws-api-unreachable": (
             "issue 16 (vpc_enabled): what a connect timeout to an AWS API from the VPC means"
+        ),
+        "## code-signing-refused": (
+            "issue 16 (code_signing): what a deploy refused for an unsigned artefact means"
         ),
     },
 }

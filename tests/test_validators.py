@@ -73,6 +73,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("lambda_insights", "sure", "yes or no"),
     ("monthly_budget", 1000001, "from 0 (no budget) to 1000000"),
     ("monthly_budget", "fifty", "from 0 (no budget) to 1000000"),
+    ("code_signing", "signed", "yes or no"),
 ]
 
 # The trigger (or the VPC) each conditional question needs in order to be asked.
@@ -216,3 +217,42 @@ def test_provisioned_concurrency_is_not_combined_with_snapstart(tmp_path: Path) 
     with pytest.raises(ValueError, match=r"'provisioned_concurrency'.*0 with snapstart"):
         render(destination, {"snapstart": True, "provisioned_concurrency": 2})
     assert not destination.exists()
+
+
+# Code signing (Enforce) refuses what the team's profile cannot sign: each refusal is raised by the
+# question asked later (the message appears at its prompt), names the conflict and what to answer.
+@pytest.mark.parametrize(
+    ("answers", "refusal"),
+    [
+        (
+            {"iac_tool": "cdk", "code_signing": True},
+            r"'code_signing'.*false with iac_tool cdk: CDK uploads its assets itself.*"
+            r"choose iac_tool sam or terraform",
+        ),
+        (
+            {"lambda_insights": True, "code_signing": True},
+            r"'code_signing'.*false with lambda_insights: the Lambda Insights extension is AWS's",
+        ),
+        (
+            {"code_signing": True, "powertools_source": "layer"},
+            r"'powertools_source'.*package with code_signing: AWS's managed Powertools layer",
+        ),
+    ],
+)
+def test_code_signing_refuses_what_the_teams_profile_cannot_sign(
+    answers: dict[str, Any], refusal: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=refusal):
+        render(destination, answers)
+    assert not destination.exists()
+
+
+def test_code_signing_is_asked_after_the_questions_it_checks() -> None:
+    """A cross-question check sits on the question asked later, so its message shows at that
+    prompt: code_signing after iac_tool and lambda_insights, powertools_source after it."""
+    order = list(COPIER_YML)
+    assert order.index("iac_tool") < order.index("code_signing")
+    assert order.index("lambda_insights") < order.index("code_signing")
+    assert order.index("permissions_boundary") + 1 == order.index("code_signing")
+    assert order.index("code_signing") < order.index("powertools_source")
