@@ -196,6 +196,16 @@ def test_a_budget_is_refused_where_cloudformation_has_no_budget_type(
     assert not destination.exists()
 
 
+@pytest.mark.parametrize("iac_tool", ["sam", "terraform"])
+def test_code_signing_is_refused_where_aws_has_no_signer(iac_tool: str, tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    answers = {"aws_region": "eu-central-2", "iac_tool": iac_tool, "code_signing": True}
+    with pytest.raises(ValueError, match=r"'code_signing'.*AWS::Signer::") as rejected:
+        render(destination, answers)
+    assert "answer false" in str(rejected.value)
+    assert not destination.exists()
+
+
 def test_terraform_keeps_a_budget_where_only_cloudformation_lacks_its_type() -> None:
     # AWS Budgets' API is global: only CloudFormation's resource type is missing there.
     model = stack_model(aws_region="ap-southeast-7", iac_tool="terraform", monthly_budget=100)
