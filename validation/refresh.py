@@ -126,12 +126,19 @@ def commercial_regions() -> dict[str, list[str]]:
 # the service answers from every Region (AWS Budgets' API is global) and only CloudFormation lacks
 # the resource type there, so Terraform deploys it.
 ALL_TOOLS = ["cdk", "sam", "terraform"]
+
+
+def _need(
+    question: str, answer: str, types: list[str], tools: list[str] | None = None
+) -> dict[str, object]:
+    return {"question": question, "answer": answer, "types": types, "tools": tools or ALL_TOOLS}
+
+
 NEEDS: dict[str, dict[str, object]] = {
-    "always": {
-        "question": "aws_region",
-        "answer": "every stack",
-        "tools": ALL_TOOLS,
-        "types": [
+    "always": _need(
+        "aws_region",
+        "every stack",
+        [
             "AWS::CloudWatch::Alarm",
             "AWS::CloudWatch::Dashboard",
             "AWS::CodeDeploy::Application",
@@ -147,110 +154,62 @@ NEEDS: dict[str, dict[str, object]] = {
             "AWS::SQS::Queue",
             "AWS::SSM::Parameter",
         ],
-    },
-    "trigger=kinesis": {
-        "question": "trigger",
-        "answer": "kinesis",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping"],
-    },
-    "trigger=dynamodb-stream": {
-        "question": "trigger",
-        "answer": "dynamodb-stream",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::DynamoDB::Table", "AWS::Lambda::EventSourceMapping"],
-    },
-    "trigger=sqs": {
-        "question": "trigger",
-        "answer": "sqs",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::Lambda::EventSourceMapping"],
-    },
-    "trigger=s3": {
-        "question": "trigger",
-        "answer": "s3",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::Lambda::EventInvokeConfig"],
-    },
-    "trigger=sns": {
-        "question": "trigger",
-        "answer": "sns",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::SNS::Subscription", "AWS::Lambda::EventInvokeConfig"],
-    },
-    "trigger=eventbridge": {
-        "question": "trigger",
-        "answer": "eventbridge",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::Events::EventBus", "AWS::Events::Rule", "AWS::Lambda::EventInvokeConfig"],
-    },
-    "trigger=schedule": {
-        "question": "trigger",
-        "answer": "schedule",
-        "tools": ALL_TOOLS,
-        "types": [
+    ),
+    "trigger=kinesis": _need(
+        "trigger", "kinesis", ["AWS::Kinesis::Stream", "AWS::Lambda::EventSourceMapping"]
+    ),
+    "trigger=dynamodb-stream": _need(
+        "trigger", "dynamodb-stream", ["AWS::DynamoDB::Table", "AWS::Lambda::EventSourceMapping"]
+    ),
+    "trigger=sqs": _need("trigger", "sqs", ["AWS::Lambda::EventSourceMapping"]),
+    "trigger=s3": _need(
+        "trigger",
+        "s3",
+        ["AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::Lambda::EventInvokeConfig"],
+    ),
+    "trigger=sns": _need(
+        "trigger", "sns", ["AWS::SNS::Subscription", "AWS::Lambda::EventInvokeConfig"]
+    ),
+    "trigger=eventbridge": _need(
+        "trigger",
+        "eventbridge",
+        ["AWS::Events::EventBus", "AWS::Events::Rule", "AWS::Lambda::EventInvokeConfig"],
+    ),
+    "trigger=schedule": _need(
+        "trigger",
+        "schedule",
+        [
             "AWS::Scheduler::Schedule",
             "AWS::Scheduler::ScheduleGroup",
             "AWS::Lambda::EventInvokeConfig",
         ],
-    },
-    "trigger=http-api": {
-        "question": "trigger",
-        "answer": "http-api",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"],
-    },
-    "trigger=rest-api": {
-        "question": "trigger",
-        "answer": "rest-api",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Account"],
-    },
-    "trigger=function-url": {
-        "question": "trigger",
-        "answer": "function-url",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::Lambda::Url"],
-    },
-    "idempotency": {
-        "question": "idempotency",
-        "answer": "true",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::DynamoDB::Table"],
-    },
-    "provisioned_concurrency": {
-        "question": "provisioned_concurrency",
-        "answer": "above 0",
-        "tools": ALL_TOOLS,
-        "types": [
+    ),
+    "trigger=http-api": _need(
+        "trigger", "http-api", ["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"]
+    ),
+    "trigger=rest-api": _need(
+        "trigger",
+        "rest-api",
+        ["AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Account"],
+    ),
+    "trigger=function-url": _need("trigger", "function-url", ["AWS::Lambda::Url"]),
+    "idempotency": _need("idempotency", "true", ["AWS::DynamoDB::Table"]),
+    "provisioned_concurrency": _need(
+        "provisioned_concurrency",
+        "above 0",
+        [
             "AWS::ApplicationAutoScaling::ScalableTarget",
             "AWS::ApplicationAutoScaling::ScalingPolicy",
         ],
-    },
-    "monthly_budget": {
-        "question": "monthly_budget",
-        "answer": "above 0",
-        "tools": ["cdk", "sam"],
-        "types": ["AWS::Budgets::Budget"],
-    },
-    "vpc_endpoints=create": {
-        "question": "vpc_endpoints",
-        "answer": "create",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"],
-    },
-    "secret": {
-        "question": "secret",
-        "answer": "true",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::SecretsManager::Secret"],
-    },
-    "code_signing": {
-        "question": "code_signing",
-        "answer": "true",
-        "tools": ALL_TOOLS,
-        "types": ["AWS::Lambda::CodeSigningConfig", "AWS::Signer::SigningProfile"],
-    },
+    ),
+    "monthly_budget": _need("monthly_budget", "above 0", ["AWS::Budgets::Budget"], ["cdk", "sam"]),
+    "vpc_endpoints=create": _need(
+        "vpc_endpoints", "create", ["AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"]
+    ),
+    "secret": _need("secret", "true", ["AWS::SecretsManager::Secret"]),
+    "code_signing": _need(
+        "code_signing", "true", ["AWS::Lambda::CodeSigningConfig", "AWS::Signer::SigningProfile"]
+    ),
 }
 
 
