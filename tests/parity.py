@@ -885,7 +885,14 @@ def failure_handling(stack: Stack) -> dict[str, Any]:
         mappings[str(properties.get("EventSourceArn"))] = properties
     invoke_configs = {
         _qualified_name(f"{r.properties['FunctionName']}:{r.properties['Qualifier']}"): (
-            _without(r.properties, "FunctionName", "Qualifier")
+            # An empty DestinationConfig (SAM writes one for a function without destinations,
+            # the pre-traffic hook) is no destination, as its absence is.
+            _without(
+                r.properties,
+                "FunctionName",
+                "Qualifier",
+                *(["DestinationConfig"] if r.properties.get("DestinationConfig") == {} else []),
+            )
         )
         for r in stack.of_type("AWS::Lambda::EventInvokeConfig").values()
     }

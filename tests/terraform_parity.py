@@ -762,13 +762,29 @@ def hook_of_sam(stack: parity.Stack) -> dict[str, Any]:
             "RetentionInDays": log_group.properties.get("RetentionInDays"),
             "KmsKeyId": _key(log_group.properties.get("KmsKeyId")),
         },
-        "role": {
-            k: v
-            for p in role.properties.get("Policies", [])
-            for k, v in _statements(p["PolicyDocument"]).items()
-        },
+        "role": _deployment_group_named(
+            {
+                k: v
+                for p in role.properties.get("Policies", [])
+                for k, v in _statements(p["PolicyDocument"]).items()
+            }
+        ),
         "permissions boundary": role.properties.get("PermissionsBoundary"),
     }
+
+
+def _deployment_group_named(statements: dict[str, Any]) -> dict[str, Any]:
+    """`statements` with the deployment group's ARN as what it is: parity.py spells SAM's out with
+    opaque application and group names, this reader keeps Terraform's `arn` attribute a token."""
+    for statement in statements.values():
+        statement["Resource"] = [
+            "the deployment group"
+            if ":deploymentgroup:" in str(resource)
+            or str(resource) == "<aws_codedeploy_deployment_group.function.arn>"
+            else resource
+            for resource in statement["Resource"]
+        ]
+    return statements
 
 
 # The hook's properties compared as they are.
@@ -810,12 +826,14 @@ def hook_of_terraform(terraform: Terraform) -> dict[str, Any]:
             "RetentionInDays": log_group.get("retention_in_days"),
             "KmsKeyId": _key(log_group.get("kms_key_id")),
         },
-        "role": {
-            k: v
-            for policy in terraform.of_type("aws_iam_role_policy").values()
-            if policy["role"] == role
-            for k, v in _statements(policy["policy"]).items()
-        },
+        "role": _deployment_group_named(
+            {
+                k: v
+                for policy in terraform.of_type("aws_iam_role_policy").values()
+                if policy["role"] == role
+                for k, v in _statements(policy["policy"]).items()
+            }
+        ),
         "permissions boundary": terraform.one("aws_iam_role", "pre_traffic_hook").get(
             "permissions_boundary"
         ),

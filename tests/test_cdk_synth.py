@@ -1008,7 +1008,13 @@ def test_s3_async_invocation_retries_and_failure_queue_are_the_models(synth: Syn
 def test_s3_notifications_handler_may_only_configure_this_bucket(synth: Synth) -> None:
     """CDK's custom-resource function writes the notification; its role may touch no other
     bucket (its managed policy writes logs, acknowledged with the reason)."""
-    (handler_id,) = (k for k in synth.of_type("AWS::Lambda::Function") if k != synth.function_id)
+    # The function aside, and the pre-traffic hook (smoke_test), whose name CodeDeploy requires.
+    (handler_id,) = (
+        k
+        for k, r in synth.of_type("AWS::Lambda::Function").items()
+        if k != synth.function_id
+        and not str(r["Properties"].get("FunctionName", "")).startswith("CodeDeployHook_")
+    )
     role_id = synth.resources[handler_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     (policy,) = (
         p["Properties"]
