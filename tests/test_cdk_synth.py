@@ -250,6 +250,20 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
             # CDK's notifications handler: AWS's basic execution policy on its role.
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
         ]
+    if (synth.project / "infra" / "smoke_test.py").exists():
+        # The pre-traffic hook (smoke_test): X-Ray's "*", the runtime, any version of the
+        # function, and with S3 the smoke object's keys.
+        expected += [
+            "AwsSolutions-IAM5[Resource::*]",
+            "AwsSolutions-L1",
+            f"AwsSolutions-IAM5[Resource::<{synth.function_id}.Arn>:*]",
+        ]
+        if synth.trigger == "s3":
+            bucket = synth.model["resources"][synth.model["source"]["bucket"]]["bucket_name"]
+            expected.append(
+                f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+                f"{_nag_text(bucket['sub'])}/incoming/pre-traffic/*]"
+            )
     assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
@@ -989,8 +1003,12 @@ def test_s3_async_invocation_retries_and_failure_queue_are_the_models(synth: Syn
     source = synth.model["source"]
     (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
     assert destination["id"] == source["on_failure"]
-    (props,) = (r["Properties"] for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values())
-    assert props["FunctionName"] == {"Ref": synth.function_id}
+    # The function's (the pre-traffic hook, with smoke_test, has its own).
+    (props,) = (
+        r["Properties"]
+        for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if r["Properties"]["FunctionName"] == {"Ref": synth.function_id}
+    )
     # The alias's name, the last field of its ARN.
     assert props["Qualifier"] == {
         "Fn::Select": [7, {"Fn::Split": [":", {"Ref": _alias_id(synth)}]}]
@@ -1040,7 +1058,9 @@ def test_every_role_is_under_the_permissions_boundary(
     guarded = _variant(synth, tmp_path_factory, **_GUARDED)
     assert _findings(guarded) == []
     roles = guarded.of_type("AWS::IAM::Role")
-    assert len(roles) == (3 if synth.trigger == "s3" else 2)
+    # The function's, CodeDeploy's, the pre-traffic hook's (smoke_test), CDK's S3 handler's.
+    hook = (guarded.project / "infra" / "smoke_test.py").exists()
+    assert len(roles) == (3 if synth.trigger == "s3" else 2) + hook
     boundary = _cfn_text(
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + _GUARDED["permissions_boundary"]
     )
