@@ -160,6 +160,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "trigger": "sns",
         "kms_key": "customer-managed",
         "alarm_email": "orders-oncall@example.com",
+        # Without the pre-traffic hook: the one set (and its CDK and Terraform mirrors) proving
+        # that the stack renders and passes its checks without it.
+        "smoke_test": False,
     },
     # S3 without idempotency, on x86_64, with the longest project slug: the bucket name must still
     # fit S3's 63 characters.

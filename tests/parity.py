@@ -653,13 +653,32 @@ def cdk_machinery(stack: Stack) -> set[str]:
     return custom | handlers | roles | policies | log_groups
 
 
+# The name prefix of CodeDeploy's hook functions (the only ones AWSCodeDeployRoleForLambda lets
+# CodeDeploy invoke): the stack's pre-traffic hook, with smoke_test.
+HOOK_PREFIX = "CodeDeployHook_"
+
+
+def _is_hook(function: Resource) -> bool:
+    return str(function.properties.get("FunctionName", "")).startswith(HOOK_PREFIX)
+
+
 def function_resource(stack: Stack) -> Resource:
-    """The project's function: the one function that serves no custom resource of CDK's."""
+    """The project's function: the one function that serves no custom resource of CDK's and is
+    no CodeDeploy hook."""
     machinery = cdk_machinery(stack)
     (found,) = (
-        r for key, r in stack.of_type("AWS::Lambda::Function").items() if key not in machinery
+        r
+        for key, r in stack.of_type("AWS::Lambda::Function").items()
+        if key not in machinery and not _is_hook(r)
     )
     return found
+
+
+def hook_resource(stack: Stack) -> Resource | None:
+    """The stack's pre-traffic hook function, if it has one."""
+    hooks = [r for r in stack.of_type("AWS::Lambda::Function").values() if _is_hook(r)]
+    assert len(hooks) <= 1, [r.identity for r in hooks]
+    return hooks[0] if hooks else None
 
 
 def alarms(stack: Stack) -> dict[str, Any]:
@@ -752,7 +771,27 @@ def _graph_metric(entry: list[Any]) -> dict[str, Any]:
 def execution_grants(stack: Stack) -> dict[str, list[str]]:
     """What the function's execution role may do, as actions per resource (the resolved ARN),
     from its inline policies, the policies attached to it, and its managed policies."""
-    role = stack.resources[f"AWS::IAM::Role:execution role of {function_resource(stack).identity}"]
+    return role_grants(stack, function_resource(stack))
+
+
+def pre_traffic_hook(stack: Stack) -> dict[str, Any]:
+    """The pre-traffic hook, if any: its settings (code, role and tags aside), what its role may
+    do (as execution_grants says it), the role's boundary, and the alias's hook."""
+    hook = hook_resource(stack)
+    if hook is None:
+        return {}
+    role = stack.resources[f"AWS::IAM::Role:execution role of {hook.identity}"]
+    return {
+        "function": _without(hook.properties, "Code", "Role", "Tags"),
+        "grants": role_grants(stack, hook),
+        "permissions boundary": role.properties.get("PermissionsBoundary"),
+        "alias's hook": deployment(stack)["pre-traffic hook"],
+    }
+
+
+def role_grants(stack: Stack, function: Resource) -> dict[str, list[str]]:
+    """What `function`'s execution role may do: execution_grants's view of any function."""
+    role = stack.resources[f"AWS::IAM::Role:execution role of {function.identity}"]
     role_name = role.identity[len("AWS::IAM::Role:") :]
     documents = [p["PolicyDocument"] for p in role.properties.get("Policies", [])] + [
         r.properties["PolicyDocument"]
@@ -805,9 +844,17 @@ def deployment(stack: Stack) -> dict[str, Any]:
         if key == "AWS::IAM::Role:assumed by codedeploy.amazonaws.com"
     )
     update_policy = alias.raw.get("UpdatePolicy", {}).get("CodeDeployLambdaAliasUpdate")
+    # The BeforeAllowTraffic hook, a Ref to a function of the stack, by the name it resolves to.
+    hook_ref = (update_policy or {}).get("BeforeAllowTrafficHook", {}).get("Ref")
+    hooks = [
+        r.identity
+        for r in stack.of_type("AWS::Lambda::Function").values()
+        if hook_ref and r.logical_id == hook_ref
+    ]
     return {
         "alias": alias.properties,
         "alias moved by CodeDeploy": update_policy is not None,
+        "pre-traffic hook": hooks[0] if hooks else None,
         "version": {**version.properties, "DeletionPolicy": version.deletion_policy},
         "application": _without(application.properties, "Tags"),
         "group": _without(
@@ -838,7 +885,14 @@ def failure_handling(stack: Stack) -> dict[str, Any]:
         mappings[str(properties.get("EventSourceArn"))] = properties
     invoke_configs = {
         _qualified_name(f"{r.properties['FunctionName']}:{r.properties['Qualifier']}"): (
-            _without(r.properties, "FunctionName", "Qualifier")
+            # An empty DestinationConfig (SAM writes one for a function without destinations,
+            # the pre-traffic hook) is no destination, as its absence is.
+            _without(
+                r.properties,
+                "FunctionName",
+                "Qualifier",
+                *(["DestinationConfig"] if r.properties.get("DestinationConfig") == {} else []),
+            )
         )
         for r in stack.of_type("AWS::Lambda::EventInvokeConfig").values()
     }

@@ -742,6 +742,104 @@ def function_of_terraform(terraform: Terraform) -> dict[str, Any]:
     }
 
 
+# -- the pre-traffic hook -----------------------------------------------------------------------
+
+
+def hook_of_sam(stack: parity.Stack) -> dict[str, Any]:
+    """The pre-traffic hook, if any: its settings, its log group's retention and key, its role's
+    statements by Sid and boundary. Empty without smoke_test."""
+    hook = parity.hook_resource(stack)
+    if hook is None:
+        return {}
+    function = hook.properties
+    role = stack.resources[f"AWS::IAM::Role:execution role of {hook.identity}"]
+    log_group = stack.resources[f"AWS::Logs::LogGroup:{function['LoggingConfig']['LogGroup']}"]
+    return {
+        **{key: function.get(key) for key in _HOOK_PROPERTIES},
+        "Layers": len(function.get("Layers", [])),
+        "KmsKeyArn": _key(function.get("KmsKeyArn")),
+        "log group": {
+            "RetentionInDays": log_group.properties.get("RetentionInDays"),
+            "KmsKeyId": _key(log_group.properties.get("KmsKeyId")),
+        },
+        "role": _deployment_group_named(
+            {
+                k: v
+                for p in role.properties.get("Policies", [])
+                for k, v in _statements(p["PolicyDocument"]).items()
+            }
+        ),
+        "permissions boundary": role.properties.get("PermissionsBoundary"),
+    }
+
+
+def _deployment_group_named(statements: dict[str, Any]) -> dict[str, Any]:
+    """`statements` with the deployment group's ARN as what it is: parity.py spells SAM's out with
+    opaque application and group names, this reader keeps Terraform's `arn` attribute a token."""
+    for statement in statements.values():
+        statement["Resource"] = [
+            "the deployment group"
+            if ":deploymentgroup:" in str(resource)
+            or str(resource) == "<aws_codedeploy_deployment_group.function.arn>"
+            else resource
+            for resource in statement["Resource"]
+        ]
+    return statements
+
+
+# The hook's properties compared as they are.
+_HOOK_PROPERTIES = (
+    "FunctionName",
+    "Handler",
+    "Runtime",
+    "Architectures",
+    "MemorySize",
+    "Timeout",
+    "TracingConfig",
+    "LoggingConfig",
+    "Environment",
+)
+
+
+def hook_of_terraform(terraform: Terraform) -> dict[str, Any]:
+    """`hook_of_sam`'s view of aws_lambda_function.pre_traffic_hook and its role."""
+    if "pre_traffic_hook" not in terraform.resources.get("aws_lambda_function", {}):
+        return {}
+    function = terraform.one("aws_lambda_function", "pre_traffic_hook")
+    logging = function["logging_config"][0]
+    log_group = terraform.one("aws_cloudwatch_log_group", "pre_traffic_hook")
+    role = terraform.name_of("aws_iam_role", "pre_traffic_hook")
+    variables = function["environment"][0]["variables"]
+    return {
+        "FunctionName": function["function_name"],
+        "Handler": function["handler"],
+        "Runtime": function["runtime"],
+        "Architectures": function["architectures"],
+        "MemorySize": function["memory_size"],
+        "Timeout": function["timeout"],
+        "TracingConfig": {"Mode": function["tracing_config"][0]["mode"]},
+        "LoggingConfig": {"LogFormat": logging["log_format"], "LogGroup": logging["log_group"]},
+        "Environment": {"Variables": {k: _text(v) for k, v in variables.items()}},
+        "Layers": len(function.get("layers", [])),
+        "KmsKeyArn": _key(function.get("kms_key_arn")),
+        "log group": {
+            "RetentionInDays": log_group.get("retention_in_days"),
+            "KmsKeyId": _key(log_group.get("kms_key_id")),
+        },
+        "role": _deployment_group_named(
+            {
+                k: v
+                for policy in terraform.of_type("aws_iam_role_policy").values()
+                if policy["role"] == role
+                for k, v in _statements(policy["policy"]).items()
+            }
+        ),
+        "permissions boundary": terraform.one("aws_iam_role", "pre_traffic_hook").get(
+            "permissions_boundary"
+        ),
+    }
+
+
 # -- queues -------------------------------------------------------------------------------------
 
 

@@ -228,9 +228,10 @@ VIEWS = {
     "resource policies": parity.resource_policies,
     "tags": parity.tags,
     "api routes": parity.api_routes,
+    "pre-traffic hook": parity.pre_traffic_hook,
 }
 # Views of what only some triggers have: compared where SAM's stack has any.
-_WHERE_ANY = {"api routes"}
+_WHERE_ANY = {"api routes", "pre-traffic hook"}
 
 
 def _differences(pair: Pair, view: str) -> list[str]:
@@ -291,6 +292,12 @@ def test_trigger_and_stack_resources_are_the_same(pair: Pair) -> None:
 
 def test_resource_policies_are_the_same(pair: Pair) -> None:
     _assert_same(pair, "resource policies")
+
+
+def test_pre_traffic_hook_is_the_same(pair: Pair) -> None:
+    """The hook's settings (environment resolved), its role's grants and boundary, and the
+    alias's BeforeAllowTraffic hook; an empty view on both sides without smoke_test."""
+    _assert_same(pair, "pre-traffic hook")
 
 
 def test_tags_are_the_same(pair: Pair) -> None:

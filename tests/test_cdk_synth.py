@@ -250,9 +250,34 @@ def test_every_acknowledgment_has_a_reason(synth: Synth) -> None:
             # CDK's notifications handler: AWS's basic execution policy on its role.
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
         ]
+    expected += _hook_acknowledgments(synth)
     assert sorted(rule.split("::", 1)[1] for _, rule in acknowledged) == sorted(expected)
     for (path, rule), reason in acknowledged.items():
         assert len(reason.split()) >= 8, f"{path} {rule}: the reason must say why"
+
+
+def _has_hook(synth: Synth) -> bool:
+    """Whether the project has the pre-traffic hook (smoke_test, on by default)."""
+    return (synth.project / "infra" / "smoke_test.py").exists()
+
+
+def _hook_acknowledgments(synth: Synth) -> list[str]:
+    """The pre-traffic hook's acknowledged findings: X-Ray's "*", the runtime, any version of
+    the function, and with S3 the smoke object's keys."""
+    if not _has_hook(synth):
+        return []
+    found = [
+        "AwsSolutions-IAM5[Resource::*]",
+        "AwsSolutions-L1",
+        f"AwsSolutions-IAM5[Resource::<{synth.function_id}.Arn>:*]",
+    ]
+    if synth.trigger == "s3":
+        bucket = synth.model["resources"][synth.model["source"]["bucket"]]["bucket_name"]
+        found.append(
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::"
+            f"{_nag_text(bucket['sub'])}/incoming/pre-traffic/*]"
+        )
+    return found
 
 
 def _nag_text(text: str) -> str:
@@ -592,7 +617,8 @@ def test_api_log_groups_are_the_models(synth: Synth) -> None:
         if resource["kind"] == "log-group"
     }
     # The function's own log group besides the API's.
-    assert len(synth.of_type("AWS::Logs::LogGroup")) == len(groups) + 1
+    # The function's own log group besides the API's (and the pre-traffic hook's).
+    assert len(synth.of_type("AWS::Logs::LogGroup")) == len(groups) + 1 + _has_hook(synth)
     for model_id, group in groups.items():
         _, resource = _log_group(synth, model_id)
         assert resource["Properties"]["RetentionInDays"] == group["retention_days"]
@@ -771,6 +797,7 @@ def test_each_api_auth_answer_synths_under_cdk_nag(variant_synth: Synth) -> None
         "AwsSolutions-IAM5[Resource::*]",
         "AwsSolutions-L1",
         *_api_acknowledgments(synth),
+        *_hook_acknowledgments(synth),
     ]
     assert sorted(rule.split("::", 1)[1] for rule, _ in acknowledged) == sorted(expected)
     for rule, reason in acknowledged:
@@ -989,8 +1016,12 @@ def test_s3_async_invocation_retries_and_failure_queue_are_the_models(synth: Syn
     source = synth.model["source"]
     (destination,) = (d for d in synth.model["destinations"] if d["kind"] == "on-failure")
     assert destination["id"] == source["on_failure"]
-    (props,) = (r["Properties"] for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values())
-    assert props["FunctionName"] == {"Ref": synth.function_id}
+    # The function's (the pre-traffic hook, with smoke_test, has its own).
+    (props,) = (
+        r["Properties"]
+        for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if r["Properties"]["FunctionName"] == {"Ref": synth.function_id}
+    )
     # The alias's name, the last field of its ARN.
     assert props["Qualifier"] == {
         "Fn::Select": [7, {"Fn::Split": [":", {"Ref": _alias_id(synth)}]}]
@@ -1008,7 +1039,13 @@ def test_s3_async_invocation_retries_and_failure_queue_are_the_models(synth: Syn
 def test_s3_notifications_handler_may_only_configure_this_bucket(synth: Synth) -> None:
     """CDK's custom-resource function writes the notification; its role may touch no other
     bucket (its managed policy writes logs, acknowledged with the reason)."""
-    (handler_id,) = (k for k in synth.of_type("AWS::Lambda::Function") if k != synth.function_id)
+    # The function aside, and the pre-traffic hook (smoke_test), whose name CodeDeploy requires.
+    (handler_id,) = (
+        k
+        for k, r in synth.of_type("AWS::Lambda::Function").items()
+        if k != synth.function_id
+        and not str(r["Properties"].get("FunctionName", "")).startswith("CodeDeployHook_")
+    )
     role_id = synth.resources[handler_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     (policy,) = (
         p["Properties"]
@@ -1034,7 +1071,9 @@ def test_every_role_is_under_the_permissions_boundary(
     guarded = _variant(synth, tmp_path_factory, **_GUARDED)
     assert _findings(guarded) == []
     roles = guarded.of_type("AWS::IAM::Role")
-    assert len(roles) == (3 if synth.trigger == "s3" else 2)
+    # The function's, CodeDeploy's, the pre-traffic hook's (smoke_test), CDK's S3 handler's.
+    hook = (guarded.project / "infra" / "smoke_test.py").exists()
+    assert len(roles) == (3 if synth.trigger == "s3" else 2) + hook
     boundary = _cfn_text(
         "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + _GUARDED["permissions_boundary"]
     )
@@ -1192,7 +1231,12 @@ def _scheduler_role(synth: Synth) -> tuple[str, dict[str, Any]]:
 def test_async_invocation_of_the_alias_is_the_models(synth: Synth) -> None:
     source = synth.model["source"]
     assert source["invocation"] == "async"
-    props = _only_resource(synth, "AWS::Lambda::EventInvokeConfig")
+    # The function's (the pre-traffic hook, with smoke_test, has its own).
+    (props,) = (
+        r["Properties"]
+        for r in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if r["Properties"]["FunctionName"] == {"Ref": synth.function_id}
+    )
     # The alias's settings: CDK qualifies with the alias name, taken from the alias's ARN.
     assert json.dumps({"Ref": _alias_id(synth)}) in json.dumps(props["Qualifier"])
     assert props["MaximumRetryAttempts"] == source["maximum_retry_attempts"]
@@ -1374,7 +1418,8 @@ def test_scheduler_role_holds_exactly_the_models_grants(synth: Synth) -> None:
 def test_every_role_of_an_async_trigger_is_under_the_permissions_boundary(synth: Synth) -> None:
     roles = synth.of_type("AWS::IAM::Role")
     # The function's, CodeDeploy's and, for the schedule, Scheduler's.
-    assert len(roles) == (3 if synth.trigger == "schedule" else 2)
+    # (And the pre-traffic hook's, with smoke_test.)
+    assert len(roles) == (3 if synth.trigger == "schedule" else 2) + _has_hook(synth)
     for role_id, role in roles.items():
         boundary = json.dumps(role["Properties"]["PermissionsBoundary"])
         assert boundary.endswith(f':policy/{synth.answers["permissions_boundary"]}"]]}}'), role_id

@@ -378,6 +378,34 @@ CHANGES: dict[str, str] = {
     "function-url*:docs/runbook.md:29": (
         "the duration entry no longer states API Gateway's 29 s: none fronts a function URL"
     ),
+    # Issue 16 (LAMBDA_TESTING, LAMBDA_DEPLOYMENT): smoke_test (on by default), CodeDeploy's
+    # pre-traffic hook; `sns` (smoke_test: False) shows it off.
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("smoke_test", True)),
+        {
+            "template.Resources.PreTrafficHook*": (
+                "new: the pre-traffic hook, its log group, its role and its asynchronous retries"
+            ),
+            "template.Resources.FunctionAliaslive.UpdatePolicy.CodeDeployLambdaAliasUpdate"
+            ".BeforeAllowTrafficHook": (
+                "CodeDeploy runs the hook before it shifts traffic (DeploymentPreference.Hooks)"
+            ),
+            "docs/runbook.md:## pre-traffic-hook-failed": "the runbook entry of a failed hook",
+            "docs/runbook.md:2": "that entry states the hook's 2 asynchronous retries",
+        },
+    ),
+    **_for(
+        tuple(
+            name
+            for name, chosen in ANSWER_SETS.items()
+            if chosen.get("smoke_test", True) and chosen.get("kms_key") == "customer-managed"
+        ),
+        {
+            "template.Resources.EncryptionKey.Properties.KeyPolicy.Statement": (
+                "CloudWatchLogsEncryptsPreTrafficHookLogs: the hook's log group under the stack key"
+            ),
+        },
+    ),
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section

@@ -132,9 +132,10 @@ VIEWS: dict[str, tuple[Callable[[parity.Stack], Any], Callable[[tf.Terraform], A
     "failure handling": (tf.failure_handling_of_sam, tf.failure_handling_of_terraform),
     "function": (tf.function_of_sam, tf.function_of_terraform),
     "queues": (tf.queues_of_sam, tf.queues_of_terraform),
+    "pre-traffic hook": (tf.hook_of_sam, tf.hook_of_terraform),
 }
 # Views of what only some triggers have: compared where SAM's stack has any.
-_WHERE_ANY = {"queues"}
+_WHERE_ANY = {"queues", "pre-traffic hook"}
 
 
 def _differences(pair: Pair, view: str, terraform: tf.Terraform | None = None) -> list[str]:
@@ -181,6 +182,12 @@ def test_function_settings_are_the_same(pair: Pair) -> None:
     environment (resolved), key, layers, VPC, SnapStart, runtime management, alias, deployment
     config, log retention and key."""
     _assert_same(pair, "function")
+
+
+def test_pre_traffic_hook_is_the_same(pair: Pair) -> None:
+    """The hook's settings (environment resolved), log group, role statements and boundary;
+    an empty view on both sides without smoke_test."""
+    _assert_same(pair, "pre-traffic hook")
 
 
 def test_queues_are_the_same(pair: Pair) -> None:
