@@ -37,8 +37,11 @@ def test_the_model_signs_with_one_profile_and_enforces_it() -> None:
     # Shorter than Signer's default of 135 months: an old or leaked artefact stops deploying.
     assert signing["validity"] == {"type": "MONTHS", "value": 24}
     assert signing["stack_name"] == "order-processor-${Environment}-signing"
-    # The code and the dependency layer are both signed.
-    assert signing["signed"] == ["Function", "DependencyLayer"]
+    # The code, the dependency layer and the pre-traffic hook (smoke_test is on by default),
+    # which decides whether traffic moves, are all signed; without the hook, the first two.
+    assert signing["signed"] == ["Function", "DependencyLayer", "PreTrafficHook"]
+    without_hook = stack_model(trigger="schedule", code_signing=True, smoke_test=False)
+    assert without_hook["signing"]["signed"] == ["Function", "DependencyLayer"]
     # SAM uploads to its own (versioned) deploy bucket: no bucket of ours.
     assert signing["artefact_bucket"] is None
     assert "artefact_bucket" in stack_model(code_signing=True, iac_tool="terraform")["signing"]
@@ -197,7 +200,7 @@ def test_sam_deploy_signs_the_function_and_the_layer_with_the_environments_profi
         for logical_id, resource in sam["Resources"].items()
         if resource["Type"] in ("AWS::Serverless::Function", "AWS::Serverless::LayerVersion")
     }
-    assert set(pairs) == artefacts == {"Function", "DependencyLayer"}
+    assert set(pairs) == artefacts == {"Function", "DependencyLayer", "PreTrafficHook"}
     assert set(pairs.values()) == {"order_processor_prod_profile"}
 
 
