@@ -56,14 +56,11 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "lambda_insights": True,
         "monthly_budget": 50,
     },
-    # Stream triggers: each with its defaults (Kinesis with one record per batch), and once with
-    # every option that changes its stack (customer-managed key, VPC, no idempotency, a small
-    # reserved concurrency, other sizes).
+    # Stream triggers: each with its defaults, and once with every option that changes its stack
+    # (customer-managed key, VPC, no idempotency, a small reserved concurrency, other sizes).
     "kinesis": {
         "trigger": "kinesis",
         "description": "Prices orders read from a Kinesis data stream.",
-        # The smallest batch: a failed record is retried and parked alone, and its key goes on.
-        "batch_size": 1,
     },
     "kinesis_custom": {
         "trigger": "kinesis",

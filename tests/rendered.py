@@ -131,3 +131,17 @@ def make_in(project: Path) -> Callable[..., str]:
         return result.stdout
 
     return make
+
+
+# What the project's own commands write into a render (its .gitignore lists them), which other
+# tests of the same shared render may have run: never part of what copier or cookiecutter render.
+BUILD_OUTPUTS = frozenset(
+    {"build", "cdk.out", ".aws-sam", "__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+)
+
+
+def rendered_file(root: Path, path: Path) -> bool:
+    """Whether `path`, under the render `root`, is a file the template rendered (no build output,
+    nothing of git's)."""
+    parts = path.relative_to(root).parts
+    return path.is_file() and ".git" not in parts and not BUILD_OUTPUTS.intersection(parts)

@@ -267,13 +267,12 @@ def test_terraform_signs_both_zips_in_the_apply_and_deploys_the_signed_copies(
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("defaults"), indirect=True)
-def test_a_sam_render_without_the_option_signs_nothing(
-    rendered: Path, translation: subprocess.CompletedProcess[str]
-) -> None:
-    assert translation.returncode == 0, translation.stdout + translation.stderr
-    template = json.loads(deployed_template(rendered).read_text())
-    assert not [r for r in template["Resources"].values() if "CodeSigning" in r["Type"]]
-    assert "CodeSigningConfigArn" not in template["Resources"]["Function"]["Properties"]
+def test_a_sam_render_without_the_option_signs_nothing(rendered: Path) -> None:
+    # template.yaml as written: translating it would write build/ into the render other tests
+    # compare file by file.
+    sam = cfn_yaml.load(str(rendered / "template.yaml"))
+    assert not [r for r in sam["Resources"].values() if "CodeSigning" in r["Type"]]
+    assert [r for r in sam["Resources"].values() if "CodeSigningConfigArn" in r["Properties"]] == []
     assert not (rendered / "signing").exists()
 
 

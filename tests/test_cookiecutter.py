@@ -25,6 +25,7 @@ from jinja2 import Environment
 
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import ROOT, VENV_BIN, answer_set_params
+from tests.rendered import rendered_file
 
 sys.path.insert(0, str(ROOT / "hooks"))
 
@@ -46,7 +47,7 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(root)): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and path.name != ENGINE_ANSWERS_FILE
+        if rendered_file(root, path) and path.name != ENGINE_ANSWERS_FILE
     }
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, answer_set_params
+from tests.rendered import rendered_file
 
 HOSTS = ("3.10", "3.11")
 ENGINE_ANSWERS_FILE = ".copier-answers.yml"
@@ -37,7 +38,7 @@ def tree(root: Path) -> dict[str, bytes]:
     files = {
         str(path.relative_to(root)): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and ".git" not in path.relative_to(root).parts
+        if rendered_file(root, path)
     }
     files[ENGINE_ANSWERS_FILE] = re.sub(rb"(?m)^_commit: .*\n", b"", files[ENGINE_ANSWERS_FILE])
     return files

@@ -134,10 +134,13 @@ def _one(template: dict[str, Any], kind: str) -> tuple[str, dict[str, Any]]:
 
 
 def _function(template: dict[str, Any]) -> dict[str, Any]:
+    """The project's function: the one with layers that is no CodeDeploy hook (smoke_test)."""
     (function,) = [
         r
         for r in template["Resources"].values()
-        if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Layers")
+        if r["Type"] == "AWS::Lambda::Function"
+        and r["Properties"].get("Layers")
+        and "CodeDeployHook_" not in json.dumps(r["Properties"].get("FunctionName"))
     ]
     return dict(function)
 

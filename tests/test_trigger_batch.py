@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import answer_set_params
+from tests.conftest import answer_set_params, render
 from tests.rendered import assert_rendered_test_passes, invoke, requirements
 from tests.stack import function as _function
 from tests.stack import resources as _resources
@@ -424,3 +424,22 @@ class TestDynamoDBStreamCustom:
         table = _resources(rendered)["SourceTable"]["Properties"]
         assert table["TableName"] == {"Fn::Sub": "order-ledger-${Environment}-table"}
         assert (rendered / "src" / "order_ledger" / "handler.py").is_file()
+
+
+@pytest.mark.parametrize(
+    ("trigger", "node"),
+    [
+        ("kinesis", "test_kinesis.py::test_a_failed_record_is_parked_alone_and_its_key_goes_on"),
+        (
+            "dynamodb-stream",
+            "test_dynamodb_stream.py::test_a_failed_change_is_parked_alone_and_its_item_goes_on",
+        ),
+    ],
+)
+def test_with_one_record_per_batch_the_failed_one_is_parked_alone(
+    trigger: str, node: str, tmp_path: Path
+) -> None:
+    # BatchSize 1 (a valid answer): no later record shares the failed one's batch, so nothing is
+    # held back behind it; the failed record is retried, parked, and its key goes on.
+    project = render(tmp_path / "project", {"trigger": trigger, "batch_size": 1})
+    assert_rendered_test_passes(project, f"tests/integration/{node}")
