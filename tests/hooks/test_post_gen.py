@@ -116,14 +116,15 @@ def test_clean_tree_passes_and_prints_next_steps(run_hook: RunHook, tmp_path: Pa
     assert result.err == ""
     assert f"{len(CLEAN_TREE)} files checked in {tmp_path.resolve()}" in result.out
     assert f"cd {tmp_path.resolve()}" in result.out
-    for step in ("make install", "make test", "make validate", "make deploy ENV=dev"):
+    for step in ("make install", "make test", "make check", "make deploy ENV=dev"):
         assert step in result.out
 
 
 def test_next_steps_name_the_sam_validation_for_a_sam_project(run_hook: RunHook) -> None:
     result = run_hook(CLEAN_TREE)
 
-    assert "make validate    # SAM translate + cfn-lint" in result.out
+    check = "make check       # everything CI runs: lint, type check, tests, SAM translate"
+    assert check in result.out
     assert "cdk" not in result.out
 
 
@@ -132,7 +133,8 @@ def test_next_steps_name_the_cdk_synth_for_a_cdk_project(run_hook: RunHook) -> N
     result = run_hook({**tree, "cdk.json": '{"app": "python app.py"}\n'})
 
     assert result.code == 0
-    assert "make validate    # cdk synth with cdk-nag, then cfn-lint" in result.out
+    check = "make check       # everything CI runs: lint, type check, tests, cdk synth"
+    assert check in result.out
     assert "SAM" not in result.out
 
 
