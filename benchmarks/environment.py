@@ -185,13 +185,19 @@ class Resolver:
 
 
 def function_spec(template: dict[str, Any], stack_name: str, region: str) -> FunctionSpec:
-    """The single AWS::Serverless::Function, with the template's Globals applied."""
+    """The project's AWS::Serverless::Function, with the template's Globals applied: the one
+    named `Function` (the stack model's id) when there is one, else the template's single
+    function; the pre-traffic hook (smoke_test) is deployment machinery, not measured. Raises
+    ValueError when neither holds."""
     resources = template.get("Resources") or {}
     functions = [
         resource
         for resource in resources.values()
         if isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function"
     ]
+    project = resources.get("Function")
+    if isinstance(project, dict) and project.get("Type") == "AWS::Serverless::Function":
+        functions = [project]
     if len(functions) != 1:
         raise ValueError(f"expected one AWS::Serverless::Function, found {len(functions)}")
     properties: dict[str, Any] = functions[0].get("Properties") or {}
