@@ -75,7 +75,8 @@ def test_rendered_repo_installs_and_passes_its_own_checks(tmp_path: Path) -> Non
     # Build once, deploy the same bytes: an unchanged rebuild must give the same files, so SAM
     # uploads them under the same S3 keys and nothing new is published.
     first = {code.name: sam_checksum(code) for code in built.iterdir() if code.is_dir()}
-    assert set(first) == {"Function", "DependencyLayer"}
+    # The function, its layer and the pre-traffic hook (smoke_test is on by default).
+    assert set(first) == {"Function", "DependencyLayer", "PreTrafficHook"}
     manifest = project / ".aws-sam" / "build.sha256"
     first_manifest = manifest.read_text()
     assert first_manifest.count("\n") == sum(1 for path in built.rglob("*") if path.is_file())
