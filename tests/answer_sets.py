@@ -34,6 +34,11 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "batching_window_seconds": 5,
         # Scaled between 5 and the reservation (25).
         "provisioned_concurrency": 5,
+        # dev sized apart: less memory and no reservation (a dev account's small quota), so
+        # what is sized from it (SQS's maximum concurrency, the scaling maximum) differs too.
+        "dev_sizing": True,
+        "dev_memory_size": 256,
+        "dev_reserved_concurrency": 0,
         # The downstream system's secret under the stack's key (CDK and Terraform mirror it).
         "secret": True,
     },
@@ -70,6 +75,9 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "architecture": "x86_64",
         "timeout": 300,
         "reserved_concurrency": 3,
+        # dev reserves none, so its stream is read at the unreserved sizing's parallelization.
+        "dev_sizing": True,
+        "dev_reserved_concurrency": 0,
         "alarm_email": "oncall@example.com",
         "vpc_enabled": True,
         "kms_key": "customer-managed",
@@ -121,6 +129,10 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "python_version": "3.14",
         "timeout": 20,
         "reserved_concurrency": 50,
+        # A smaller dev: its own memory, reservation and API throttling.
+        "dev_sizing": True,
+        "dev_memory_size": 1024,
+        "dev_reserved_concurrency": 5,
         "log_retention_days": 90,
         # The account-level logging role is one more role the boundary must reach.
         "permissions_boundary": "workload-boundary",

@@ -29,6 +29,8 @@ VALID: dict[str, str] = {
     "timeout": "30",
     "reserved_concurrency": "10",
     "provisioned_concurrency": "2",
+    "dev_memory_size": "256",
+    "dev_reserved_concurrency": "4",
     "monthly_budget": "50",
     "permissions_boundary": "boundaries/lambda-workloads",
     "alarm_email": "oncall@example.com",

@@ -74,6 +74,10 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("monthly_budget", 1000001, "from 0 (no budget) to 1000000"),
     ("monthly_budget", "fifty", "from 0 (no budget) to 1000000"),
     ("code_signing", "signed", "yes or no"),
+    ("dev_sizing", "some", "yes or no"),
+    ("dev_memory_size", 127, "dev_memory_size: a whole number of MB from 128 to 10240"),
+    ("dev_memory_size", "big", "dev_memory_size: a whole number of MB from 128 to 10240"),
+    ("dev_reserved_concurrency", 1001, "dev_reserved_concurrency: a whole number from 0"),
 ]
 
 # The trigger (or the VPC) each conditional question needs in order to be asked.
@@ -87,6 +91,8 @@ CONTEXT: dict[str, dict[str, str]] = {
     "jwt_audience": JWT,
     "api_cors_origins": HTTP_API,
     "vpc_endpoints": {"vpc_enabled": "true"},
+    "dev_memory_size": {"dev_sizing": "true"},
+    "dev_reserved_concurrency": {"dev_sizing": "true"},
 }
 COPIER_YML: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent.parent / "copier.yml").read_text()
@@ -218,6 +224,32 @@ def test_provisioned_concurrency_beyond_the_reservation_is_refused(tmp_path: Pat
         ValueError, match=r"'provisioned_concurrency'.*0 to 4 with reserved_concurrency 4"
     ):
         render(destination, {"reserved_concurrency": 4, "provisioned_concurrency": 5})
+    assert not destination.exists()
+
+
+def test_a_dev_reservation_below_what_is_provisioned_is_refused(tmp_path: Path) -> None:
+    # Provisioned concurrency is the same in both environments: dev must reserve it too, or none.
+    destination = tmp_path / "project"
+    with pytest.raises(
+        ValueError,
+        match=r"'dev_reserved_concurrency'.*0 or 5 to 1000 with provisioned_concurrency 5",
+    ):
+        render(
+            destination,
+            {
+                "reserved_concurrency": 10,
+                "provisioned_concurrency": 5,
+                "dev_sizing": True,
+                "dev_reserved_concurrency": 3,
+            },
+        )
+    assert not destination.exists()
+
+
+def test_sqs_refuses_one_reserved_execution_in_dev_too(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"'dev_reserved_concurrency'.*2 to 1000 with trigger sqs"):
+        render(destination, {"trigger": "sqs", "dev_sizing": True, "dev_reserved_concurrency": 1})
     assert not destination.exists()
 
 
