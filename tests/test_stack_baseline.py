@@ -406,6 +406,27 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    # Issue 16, dev_sizing: the sets that size dev apart choose each differing value on IsProd.
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("dev_sizing")),
+        {
+            "template.Conditions*": "IsProd, which chooses each value dev and prod differ in",
+            "template.Resources.Function.Properties.MemorySize": "dev_memory_size in dev",
+            "template.Resources.Function.Properties.ReservedConcurrentExecutions": (
+                "dev_reserved_concurrency in dev"
+            ),
+            "template.Resources.FunctionQueue.Properties.ScalingConfig.MaximumConcurrency": (
+                "sized to dev's reservation in dev"
+            ),
+            "template.Resources.FunctionStream.Properties.ParallelizationFactor": (
+                "sized to dev's reservation in dev"
+            ),
+            "template.Resources.RestApiStage.Properties.MethodSettings.0.Throttling*": (
+                "sized to dev's reservation in dev"
+            ),
+            "docs/runbook.md:*": "the opening states dev's memory and reservation",
+        },
+    ),
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section
@@ -413,6 +434,10 @@ CHANGES: dict[str, str] = {
 # empty this as CHANGES). The section runs to the next heading of its level or above.
 NEW_SECTIONS: dict[str, dict[str, str]] = {
     "README.md": {
+        "### Dev and prod sizing": (
+            "issue 16 (dev_sizing): the values that differ between dev and prod, and why the "
+            "timeout and the code do not"
+        ),
         "## Cost": (
             "issue 16: the monthly cost estimate from cost.toml (make cost) and the Power Tuning "
             "guide (make tune)"
