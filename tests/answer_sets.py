@@ -75,9 +75,11 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "architecture": "x86_64",
         "timeout": 300,
         "reserved_concurrency": 3,
-        # dev reserves none, so its stream is read at the unreserved sizing's parallelization.
+        # dev reserves none, so its stream is read at the unreserved sizing's parallelization,
+        # in smaller batches.
         "dev_sizing": True,
         "dev_reserved_concurrency": 0,
+        "dev_batch_size": 50,
         "alarm_email": "oncall@example.com",
         "vpc_enabled": True,
         "kms_key": "customer-managed",

@@ -31,6 +31,7 @@ VALID: dict[str, str] = {
     "provisioned_concurrency": "2",
     "dev_memory_size": "256",
     "dev_reserved_concurrency": "4",
+    "dev_batch_size": "5",
     "monthly_budget": "50",
     "permissions_boundary": "boundaries/lambda-workloads",
     "alarm_email": "oncall@example.com",

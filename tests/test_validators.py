@@ -78,6 +78,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("dev_memory_size", 127, "dev_memory_size: a whole number of MB from 128 to 10240"),
     ("dev_memory_size", "big", "dev_memory_size: a whole number of MB from 128 to 10240"),
     ("dev_reserved_concurrency", 1001, "dev_reserved_concurrency: a whole number from 0"),
+    ("dev_batch_size", 0, "dev_batch_size: a whole number from 1 to 10000"),
 ]
 
 # The trigger (or the VPC) each conditional question needs in order to be asked.
@@ -93,6 +94,7 @@ CONTEXT: dict[str, dict[str, str]] = {
     "vpc_endpoints": {"vpc_enabled": "true"},
     "dev_memory_size": {"dev_sizing": "true"},
     "dev_reserved_concurrency": {"dev_sizing": "true"},
+    "dev_batch_size": {"dev_sizing": "true", "trigger": "sqs"},
 }
 COPIER_YML: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent.parent / "copier.yml").read_text()
@@ -241,6 +243,23 @@ def test_a_dev_reservation_below_what_is_provisioned_is_refused(tmp_path: Path) 
                 "provisioned_concurrency": 5,
                 "dev_sizing": True,
                 "dev_reserved_concurrency": 3,
+            },
+        )
+    assert not destination.exists()
+
+
+def test_a_dev_batch_of_more_than_10_sqs_messages_needs_a_batching_window(
+    tmp_path: Path,
+) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=r"'dev_batch_size'.*1 to 10 with trigger sqs"):
+        render(
+            destination,
+            {
+                "trigger": "sqs",
+                "batching_window_seconds": 0,
+                "dev_sizing": True,
+                "dev_batch_size": 11,
             },
         )
     assert not destination.exists()
