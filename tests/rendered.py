@@ -4,6 +4,7 @@ pyproject.toml declares, parsed."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from packaging.requirements import Requirement
@@ -145,3 +147,16 @@ def rendered_file(root: Path, path: Path) -> bool:
     nothing of git's)."""
     parts = path.relative_to(root).parts
     return path.is_file() and ".git" not in parts and not BUILD_OUTPUTS.intersection(parts)
+
+
+def stack_facts_of(project: Path) -> ModuleType:
+    """The rendered project's tests/stack_facts.py (its reader of its own stack), imported under a
+    name of its own, so that renders of several projects do not share one module. Raises
+    ImportError where there is none."""
+    path = project / "tests" / "stack_facts.py"
+    spec = importlib.util.spec_from_file_location(f"stack_facts_{abs(hash(project))}", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise ImportError(f"no stack_facts module: {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

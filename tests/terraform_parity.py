@@ -29,6 +29,7 @@ import hcl2
 from hcl2 import SerializationOptions
 
 from tests import parity
+from tests.rendered import stack_facts_of
 
 _OPTIONS = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
 # A reference or expression inside an HCL string: ${...} without nested braces; a `$${` is a
@@ -191,8 +192,16 @@ def read(terraform: Path, region: str, environment: str = "dev") -> Terraform:
     data: dict[str, dict[str, dict[str, Any]]] = {}
     local_values: dict[str, Any] = {}
     variables: dict[str, Any] = {"environment": environment, "aws_region": region}
+    # A value dev and prod differ in (dev_sizing) is a conditional on var.environment: the
+    # project's own reader chooses it, as the rendered tests do (HCL without a project around
+    # it, as the reader's own tests write, is read as written).
+    try:
+        choose = stack_facts_of(terraform.parent).for_environment
+    except ImportError:
+        choose = _as_written
     for path in sorted(terraform.glob("*.tf")):
         parsed = hcl2.loads(path.read_text(encoding="utf-8"), serialization_options=_OPTIONS)
+        parsed = choose(parsed, environment)
         for kind, found in (("resource", resources), ("data", data)):
             for entry in parsed.get(kind, []):
                 for resource_type, named in entry.items():
@@ -204,6 +213,10 @@ def read(terraform: Path, region: str, environment: str = "dev") -> Terraform:
                 if "default" in declared:
                     variables.setdefault(name, declared["default"])
     return Terraform(resources, data, local_values, variables, region)
+
+
+def _as_written(value: Any, environment: str) -> Any:
+    return value
 
 
 def policy_document(document: dict[str, Any]) -> dict[str, Any]:

@@ -2,27 +2,26 @@
 the render of that environment's answers. Its terraform/*.tf, resolved for prod by the project's
 own tests/stack_facts.py (for_environment: each `var.environment == "prod" ? a : b` chosen), is
 the HCL the answers render without dev_sizing; resolved for dev, the HCL they render with the dev
-answers as memory_size and reserved_concurrency. So every value derived from the sizing (SQS's
-maximum concurrency, a stream's parallelization, API Gateway's throttling, the scaling maximum,
-the Throttles alarm, the dashboard) follows each environment, and the resolver the rendered
-tests rely on reads the HCL right. Only checkov's skip comments may differ: the function skips a
-finding of either environment."""
+answers as memory_size, reserved_concurrency and batch_size. So every value derived from the
+sizing (SQS's maximum concurrency, a stream's parallelization, API Gateway's throttling, the
+scaling maximum, the Throttles alarm, the dashboard) follows each environment, and the resolver
+the rendered tests rely on reads the HCL right. Only checkov's skip comments may differ: the
+function skips a finding of either environment."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from tests.answer_sets import ANSWER_SETS, answer_sets_of
 from tests.conftest import answer_set_params, render
+from tests.rendered import stack_facts_of
 
 # The Terraform answer sets that size dev apart from prod (tests/answer_sets.py).
 SIZED = [name for name in answer_sets_of("terraform") if ANSWER_SETS[name].get("dev_sizing")]
-DEV_ANSWERS = ("dev_sizing", "dev_memory_size", "dev_reserved_concurrency")
+DEV_ANSWERS = ("dev_sizing", "dev_memory_size", "dev_reserved_concurrency", "dev_batch_size")
 
 
 def test_a_terraform_answer_set_sizes_dev_apart_from_prod() -> None:
@@ -38,22 +37,11 @@ def _as_one_environment(answers: dict[str, Any], environment: str) -> dict[str, 
         for dev_key, key in (
             ("dev_memory_size", "memory_size"),
             ("dev_reserved_concurrency", "reserved_concurrency"),
+            ("dev_batch_size", "batch_size"),
         ):
             if dev_key in answers:
                 single[key] = answers[dev_key]
     return single
-
-
-def _stack_facts(project: Path) -> ModuleType:
-    """The rendered project's tests/stack_facts.py, imported under a name of its own. Raises
-    ImportError where there is none."""
-    path = project / "tests" / "stack_facts.py"
-    spec = importlib.util.spec_from_file_location(f"stack_facts_{abs(hash(project))}", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"not a Python module: {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _without_comments(value: Any) -> Any:
@@ -91,6 +79,6 @@ def test_each_environment_is_the_render_of_its_own_answers(
 ) -> None:
     answers = ANSWER_SETS[request.node.callspec.params["rendered"]]
     single = render(tmp_path / "project", _as_one_environment(answers, environment))
-    planned = _stack_facts(rendered).resources_for(environment)
-    expected = _stack_facts(single).resources_for(environment)
+    planned = stack_facts_of(rendered).resources_for(environment)
+    expected = stack_facts_of(single).resources_for(environment)
     assert _differences(planned, expected) == []

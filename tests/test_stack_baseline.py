@@ -421,6 +421,7 @@ CHANGES: dict[str, str] = {
             "template.Resources.FunctionStream.Properties.ParallelizationFactor": (
                 "sized to dev's reservation in dev"
             ),
+            "template.Resources.Function*.Properties.BatchSize": "dev_batch_size in dev",
             "template.Resources.RestApiStage.Properties.MethodSettings.0.Throttling*": (
                 "sized to dev's reservation in dev"
             ),
