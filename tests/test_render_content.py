@@ -85,6 +85,15 @@ class TestCustom:
         scaling = function["Events"]["Queue"]["Properties"]["ScalingConfig"]
         assert scaling == {"MaximumConcurrency": 25}
 
+    def test_dev_reserves_nothing_and_its_poller_is_capped_at_the_unreserved_sizing(
+        self, rendered: Path
+    ) -> None:
+        # dev_sizing: dev_reserved_concurrency 0, dev_memory_size 256 (tests/answer_sets.py).
+        function = _function(rendered, "dev")
+        assert (function["MemorySize"], "ReservedConcurrentExecutions" in function) == (256, False)
+        scaling = function["Events"]["Queue"]["Properties"]["ScalingConfig"]
+        assert scaling == {"MaximumConcurrency": 10}
+
     def test_linear_deployment(self, rendered: Path) -> None:
         preference = _function(rendered)["DeploymentPreference"]
         assert preference["Type"] == "Linear10PercentEvery1Minute"
