@@ -1,7 +1,8 @@
 """Provisioned concurrency on the `live` alias, scaled by Application Auto Scaling (issue 16,
 LAMBDA_CONCURRENCY): the model's sizing, then what each IaC tool deploys from it, read from the
 deployed form (SAM's translation, CDK's synth, the parsed Terraform) of the `custom` answer set
-(25 reserved, 5 provisioned), which test_rendered_checks.py renders and validates anyway.
+(25 reserved, 5 provisioned; dev reserves none, so dev's scaling stops at the unreserved sizing,
+10), which test_rendered_checks.py renders and validates anyway.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hcl2 import SerializationOptions
 
 from tests.conftest import answer_set_params, deployed_template
 from tests.model import alarm, stack_model
+from tests.rendered import stack_facts_of
 
 SERVICE_LINKED_ROLE = (
     "role/aws-service-role/lambda.application-autoscaling.amazonaws.com/"
@@ -70,6 +72,14 @@ def _ref_id(template: dict[str, Any], value: Any) -> str | None:
     return None
 
 
+def _chosen(value: Any, environment: str) -> Any:
+    """A value CloudFormation chooses on the IsProd condition (dev_sizing), as `environment` gets
+    it; any other value as it is."""
+    if isinstance(value, dict) and list(value) == ["Fn::If"] and value["Fn::If"][0] == "IsProd":
+        return value["Fn::If"][1 if environment == "prod" else 2]
+    return value
+
+
 @pytest.mark.parametrize("rendered", answer_set_params("custom", "cdk-custom"), indirect=True)
 def test_the_alias_is_provisioned_and_scaled_in_cloudformation(
     rendered: Path, translation: subprocess.CompletedProcess[str]
@@ -82,7 +92,10 @@ def test_the_alias_is_provisioned_and_scaled_in_cloudformation(
     }
     (target,) = _of_type(template, "AWS::ApplicationAutoScaling::ScalableTarget")
     properties = target["Properties"]
-    assert (properties["MinCapacity"], properties["MaxCapacity"]) == (5, 25)
+    # CDK's synth is dev's; SAM's template chooses on IsProd.
+    assert (properties["MinCapacity"], _chosen(properties["MaxCapacity"], "dev")) == (5, 10)
+    if (rendered / "template.yaml").exists():
+        assert _chosen(properties["MaxCapacity"], "prod") == 25
     assert properties["ScalableDimension"] == "lambda:function:ProvisionedConcurrency"
     assert SERVICE_LINKED_ROLE in json.dumps(properties["RoleARN"])
     # function:<the function>:live, by reference to the function or to its alias.
@@ -119,7 +132,9 @@ def test_the_alias_is_provisioned_and_scaled_in_terraform(rendered: Path) -> Non
     # Auto Scaling moves the number: Terraform must not move it back at the next apply.
     assert config["lifecycle"] == [{"ignore_changes": ["provisioned_concurrent_executions"]}]
     target = resources[("aws_appautoscaling_target", "provisioned_concurrency")]
-    assert (target["min_capacity"], target["max_capacity"]) == (5, 25)
+    planned = stack_facts_of(rendered).for_environment
+    assert (target["min_capacity"], planned(target, "prod")["max_capacity"]) == (5, 25)
+    assert planned(target, "dev")["max_capacity"] == 10
     assert target["resource_id"] == (
         "function:${aws_lambda_function.function.function_name}:${aws_lambda_alias.live.name}"
     )
