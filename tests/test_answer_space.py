@@ -3,6 +3,7 @@ post-generation hook; every single invalid answer is rejected with a message nam
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
+from tests.rendered import stack_facts_of
+from tests.stack import function as sam_function
 
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "copier.yml").read_text())
 OFFERED_TRIGGERS = sorted(set(SPEC["trigger"]["choices"].values()))
@@ -40,12 +43,19 @@ def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
     longest = 29 if trigger in API_GATEWAY_TRIGGERS else 900
     # SQS polls with at least two concurrent batches, so one reserved execution is refused.
     reserved = st.integers(0, 1000).filter(lambda count: trigger != "sqs" or count != 1)
-    return {
+    answers = {
         "trigger": trigger,
         "timeout": draw(st.integers(1, longest)),
         "reserved_concurrency": draw(reserved),
         **draw(other_answers),
     }
+    if draw(st.booleans()):  # dev sized apart from prod
+        answers |= {
+            "dev_sizing": True,
+            "dev_memory_size": draw(st.integers(128, 10240)),
+            "dev_reserved_concurrency": draw(reserved),
+        }
+    return answers
 
 
 other_answers = st.fixed_dictionaries(
@@ -111,22 +121,37 @@ def test_every_valid_combination_renders_and_passes_the_hook(
         quiet=True,
     )
     # The hook ran as copier's task; a failure would have raised and removed the destination.
-    if answers["iac_tool"] == "cdk":
-        function = (destination / "infra" / "function.py").read_text()
-        assert f"memory_size={answers['memory_size']}," in function
-        assert not (destination / "template.yaml").exists()
-    elif answers["iac_tool"] == "terraform":
-        options = hcl2.SerializationOptions(strip_string_quotes=True)
-        text = (destination / "terraform" / "function.tf").read_text()
-        resources = hcl2.loads(text, serialization_options=options)["resource"]
-        [function] = [
-            r["aws_lambda_function"]["function"] for r in resources if "aws_lambda_function" in r
+    sizes = {
+        "dev": answers.get("dev_memory_size", answers["memory_size"]),
+        "prod": answers["memory_size"],
+    }
+    for environment, memory_size in sizes.items():
+        assert _memory_size(destination, answers["iac_tool"], environment) == memory_size
+    assert (destination / "template.yaml").exists() == (answers["iac_tool"] == "sam")
+
+
+def _memory_size(project: Path, iac_tool: str, environment: str) -> int:
+    """The function's memory in `environment`, read from what the IaC tool deploys: SAM's
+    template as deployed there, the CDK function's `memory_size` expression evaluated for it, or
+    Terraform's argument resolved for it."""
+    if iac_tool == "sam":
+        return int(sam_function(project, environment)["MemorySize"])
+    if iac_tool == "cdk":
+        module = ast.parse((project / "infra" / "function.py").read_text())
+        [expression] = [
+            node.value
+            for node in ast.walk(module)
+            if isinstance(node, ast.keyword) and node.arg == "memory_size"
         ]
-        assert function["memory_size"] == answers["memory_size"]
-        assert not (destination / "template.yaml").exists()
-    else:
-        stack = (destination / "template.yaml").read_text()
-        assert f"MemorySize: {answers['memory_size']}" in stack
+        code = compile(ast.Expression(expression), "function.py", "eval")
+        return int(eval(code, {"environment": environment}))  # noqa: S307  # a rendered literal choice
+    options = hcl2.SerializationOptions(strip_string_quotes=True)
+    text = (project / "terraform" / "function.tf").read_text()
+    resources = hcl2.loads(text, serialization_options=options)["resource"]
+    [function] = [
+        r["aws_lambda_function"]["function"] for r in resources if "aws_lambda_function" in r
+    ]
+    return int(stack_facts_of(project).for_environment(function, environment)["memory_size"])
 
 
 @settings(
