@@ -191,3 +191,15 @@ class TestLimits:
         sids = {statement["Sid"] for statement in statements}
         assert "ManageVpcNetworkInterfaces" in sids
         assert "DecryptMessagesAndEnvironment" not in sids  # AWS-managed keys need no grant
+
+
+def test_a_dev_answer_that_sizes_nothing_of_the_trigger_changes_nothing(tmp_path: Path) -> None:
+    # cookiecutter asks every question: a dev batch size for sns, which has no batches, and dev
+    # memory and reservation equal to prod's, render the stack and its docs as no dev sizing does.
+    plain = render(tmp_path / "plain", {"trigger": "sns"})
+    sized = render(
+        tmp_path / "sized",
+        {"trigger": "sns", "dev_sizing": True, "dev_memory_size": 512, "dev_batch_size": 5},
+    )
+    for name in ("template.yaml", "README.md", "docs/runbook.md", "tests/unit/test_stack.py"):
+        assert (sized / name).read_text() == (plain / name).read_text(), name
