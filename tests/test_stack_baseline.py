@@ -425,9 +425,16 @@ CHANGES: dict[str, str] = {
             "template.Resources.RestApiStage.Properties.MethodSettings.0.Throttling*": (
                 "sized to dev's reservation in dev"
             ),
-            "docs/runbook.md:*": "the opening states dev's memory and reservation",
         },
     ),
+    # Their runbook's opening states dev's memory (a number the last release's runbook lacked).
+    **{
+        f"{name}:docs/runbook.md:{chosen.get('dev_memory_size', chosen.get('memory_size', 512))}": (
+            "the opening states dev's memory and reservation"
+        )
+        for name, chosen in ANSWER_SETS.items()
+        if chosen.get("dev_sizing") and chosen.get("iac_tool", "sam") == "sam"
+    },
 }
 
 # Sections the last release's document lacks, by heading, with why they were added: a new section
