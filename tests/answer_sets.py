@@ -239,11 +239,6 @@ ANSWER_SETS.update(
 # The stack's own interface endpoints, once per IaC tool (SAM: `limits`): EventBridge in a VPC,
 # whose SAM set keeps the VPC's existing route to AWS. With Lambda Insights, as `limits`: its
 # extension's logs endpoint is the one whose description runs over a line.
-# CDK cannot sign its assets: code_signing is not asked with it (the validator refuses it).
-ANSWER_SETS["cdk-schedule"] = {
-    key: value for key, value in ANSWER_SETS["cdk-schedule"].items() if key != "code_signing"
-}
-
 for name in ("cdk-eventbridge", "terraform-eventbridge"):
     ANSWER_SETS[name] = {**ANSWER_SETS[name], "vpc_endpoints": "create", "lambda_insights": True}
 
