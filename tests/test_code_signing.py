@@ -1,10 +1,11 @@
 """Code signing (issue 16, seed 004 "Enable Code Signing"): the model's `stack.signing`, then what
 each IaC tool deploys from it, read from the deployed form (SAM's translation, the parsed
-Terraform) of the `schedule` answer set and its Terraform mirror, which test_rendered_checks.py
-and test_terraform_rendered.py render and check anyway; the signing stack both ship
-(signing/profile.yaml) through cfn-lint and checkov; the deploy that signs (`make -n deploy`).
-Renders without the option (`defaults`, `terraform-custom`) must have none of it. CDK refuses
-the option (tests/test_validators.py).
+Terraform) of the `schedule` answer set and its CDK and Terraform mirrors, which
+test_rendered_checks.py and test_terraform_rendered.py render and check anyway (the CDK stack's
+signing facts are its own tests/infra and tests/unit/test_sign.py, run there); the signing stack
+all three ship (signing/profile.yaml) through cfn-lint and checkov; the deploys that sign, run
+with stand-ins for the AWS tools. Renders without the option (`defaults`, `terraform-custom`)
+must have none of it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from hcl2 import SerializationOptions
 from tests.conftest import CHECKOV, VENV_BIN, answer_set_params, deployed_template, run
 from tests.model import stack_model
 
-SIGNING_SETS = ("schedule", "terraform-schedule")
+SIGNING_SETS = ("schedule", "cdk-schedule", "terraform-schedule")
 # An account-wide fact of AWS Signer: its one platform for Lambda zips.
 LAMBDA_PLATFORM = "AWSLambda-SHA384-ECDSA"
 
@@ -42,9 +43,17 @@ def test_the_model_signs_with_one_profile_and_enforces_it() -> None:
     assert signing["signed"] == ["Function", "DependencyLayer", "PreTrafficHook"]
     without_hook = stack_model(trigger="schedule", code_signing=True, smoke_test=False)
     assert without_hook["signing"]["signed"] == ["Function", "DependencyLayer"]
-    # SAM uploads to its own (versioned) deploy bucket: no bucket of ours.
+    # SAM uploads to its own (versioned) deploy bucket: no bucket of ours, no parameters.
     assert signing["artefact_bucket"] is None
-    assert "artefact_bucket" in stack_model(code_signing=True, iac_tool="terraform")["signing"]
+    assert signing["parameters"] is None
+    terraform = stack_model(trigger="schedule", code_signing=True, iac_tool="terraform")
+    assert terraform["signing"]["artefact_bucket"] is not None
+    # CDK stages no signed code itself: the deploy passes the signed copies' keys, one parameter
+    # per zip, and the stack imports the bucket they are in.
+    cdk = stack_model(trigger="schedule", code_signing=True, iac_tool="cdk")["signing"]
+    assert cdk["artefact_bucket"] == terraform["signing"]["artefact_bucket"]
+    assert cdk["parameters"] == {"function": "SignedCodeKey", "layer": "SignedLayerKey"}
+    assert cdk["exports"]["artefact_bucket"] == "order-processor-${Environment}-signing-artefact-bucket"
     # checkov's code signing check passes instead of being skipped.
     skipped = [skip["id"] for skip in model["terraform_checkov_skips"]["function"]]
     assert "CKV_AWS_272" not in skipped
@@ -109,13 +118,19 @@ def test_the_signing_stack_makes_the_profile_and_exports_what_the_deploys_read(
         "Fn::Sub": "order-processor-${Environment}-signing-profile-version-arn"
     }
     buckets = [r for r in template["Resources"].values() if r["Type"] == "AWS::S3::Bucket"]
+    if (rendered / "template.yaml").is_file():
+        assert not buckets  # SAM signs in its own deploy bucket
+        return
+    # Signer signs S3 objects of a versioned bucket only.
+    (bucket,) = buckets
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert outputs["ArtefactBucketName"]["Value"] == {"Ref": "ArtefactBucket"}
+    # CDK's stack imports the bucket; Terraform reads the stack's outputs.
+    exported = outputs["ArtefactBucketName"].get("Export", {}).get("Name")
     if (rendered / "terraform").is_dir():
-        # Signer signs S3 objects of a versioned bucket only.
-        (bucket,) = buckets
-        assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
-        assert outputs["ArtefactBucketName"]["Value"] == {"Ref": "ArtefactBucket"}
+        assert exported is None
     else:
-        assert not buckets
+        assert exported == {"Fn::Sub": "order-processor-${Environment}-signing-artefact-bucket"}
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("schedule"), indirect=True)
@@ -292,3 +307,72 @@ def test_a_terraform_render_without_the_option_deploys_the_local_zips(rendered: 
     assert function["filename"] == "${var.function_zip}"
     assert "code_signing_config_arn" not in function
     assert not (rendered / "signing").exists()
+
+
+_SIGNED = {
+    "SignedCodeKey": "order-processor/signed/function-3f1c.zip",
+    "SignedLayerKey": "order-processor/signed/layer-9a2e.zip",
+}
+
+
+def _cdk_deploy(
+    project: Path, tmp_path: Path, *, signing_fails: bool = False
+) -> tuple[int, str, dict[str, list[list[str]]]]:
+    """`make deploy ENV=prod` of a CDK render as its recipe runs, without the build check and the
+    pruning: `$(RUN)` (which runs scripts/sign.py) and the CDK CLI are stand-ins that record their
+    arguments; the first prints the signed keys as sign.py does, or fails as it does when Signer
+    fails. Returns the exit status, the output and each tool's command lines."""
+    calls = tmp_path / "calls.jsonl"
+    recorder = tmp_path / "record.py"
+    recorder.write_text(
+        "import json, sys\n"
+        f"with open({str(calls)!r}, 'a') as out:\n"
+        "    out.write(json.dumps(sys.argv[1:]) + '\\n')\n"
+        "if sys.argv[1] == 'run':\n"
+        f"    if {signing_fails!r}:\n"
+        "        sys.exit('AWS Signer did not sign build/cdk/layer.zip')\n"
+        f"    print('\\n'.join(f'{{k}}={{v}}' for k, v in {_SIGNED!r}.items()))\n"
+    )
+    done = subprocess.run(
+        [
+            *("make", "--no-print-directory", "-o", "verify-build", "deploy", "ENV=prod"),
+            f"RUN={sys.executable} {recorder} run",
+            f"CDK={sys.executable} {recorder} cdk",
+            "PRUNE=true",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    recorded: dict[str, list[list[str]]] = {"run": [], "cdk": []}
+    if calls.exists():
+        for line in calls.read_text().splitlines():
+            tool, *arguments = json.loads(line)
+            recorded[tool].append(arguments)
+    return done.returncode, done.stdout + done.stderr, recorded
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("cdk-schedule"), indirect=True)
+def test_cdk_deploy_deploys_the_copies_prods_profile_signed(
+    rendered: Path, tmp_path: Path
+) -> None:
+    status, output, calls = _cdk_deploy(rendered, tmp_path)
+    assert status == 0, output
+    ((sign,),) = (calls["run"],)
+    assert sign[:2] == ["python", "scripts/sign.py"]
+    assert sign[sign.index("--stack-name") + 1] == "order-processor-prod-signing"
+    # The zips `make build` made, each for the parameter the stack reads it from.
+    assert sign[-2:] == ["SignedCodeKey=build/cdk/function.zip", "SignedLayerKey=build/cdk/layer.zip"]
+    ((deploy,),) = (calls["cdk"],)
+    assert deploy[:4] == ["deploy", "--app", "build/cdk/prod", "--require-approval"]
+    passed = [deploy[i + 1] for i, argument in enumerate(deploy) if argument == "--parameters"]
+    assert passed == [f"{name}={key}" for name, key in _SIGNED.items()]
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("cdk-schedule"), indirect=True)
+def test_cdk_deploy_deploys_nothing_when_signing_fails(rendered: Path, tmp_path: Path) -> None:
+    status, output, calls = _cdk_deploy(rendered, tmp_path, signing_fails=True)
+    assert status != 0
+    assert "AWS Signer did not sign" in output
+    assert calls["cdk"] == []

@@ -204,7 +204,7 @@ def test_a_budget_is_refused_where_cloudformation_has_no_budget_type(
     assert not destination.exists()
 
 
-@pytest.mark.parametrize("iac_tool", ["sam", "terraform"])
+@pytest.mark.parametrize("iac_tool", ["sam", "cdk", "terraform"])
 def test_code_signing_is_refused_where_aws_has_no_signer(iac_tool: str, tmp_path: Path) -> None:
     destination = tmp_path / "project"
     answers = {"aws_region": "eu-central-2", "iac_tool": iac_tool, "code_signing": True}
@@ -285,11 +285,6 @@ def test_provisioned_concurrency_is_not_combined_with_snapstart(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("answers", "refusal"),
     [
-        (
-            {"iac_tool": "cdk", "code_signing": True},
-            r"'code_signing'.*false with iac_tool cdk: CDK uploads its assets itself.*"
-            r"choose iac_tool sam or terraform",
-        ),
         (
             {"lambda_insights": True, "code_signing": True},
             r"'code_signing'.*false with lambda_insights: the Lambda Insights extension is AWS's",
