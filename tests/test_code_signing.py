@@ -53,7 +53,8 @@ def test_the_model_signs_with_one_profile_and_enforces_it() -> None:
     cdk = stack_model(trigger="schedule", code_signing=True, iac_tool="cdk")["signing"]
     assert cdk["artefact_bucket"] == terraform["signing"]["artefact_bucket"]
     assert cdk["parameters"] == {"function": "SignedCodeKey", "layer": "SignedLayerKey"}
-    assert cdk["exports"]["artefact_bucket"] == "order-processor-${Environment}-signing-artefact-bucket"
+    bucket_export = cdk["exports"]["artefact_bucket"]
+    assert bucket_export == "order-processor-${Environment}-signing-artefact-bucket"
     # checkov's code signing check passes instead of being skipped.
     skipped = [skip["id"] for skip in model["terraform_checkov_skips"]["function"]]
     assert "CKV_AWS_272" not in skipped
@@ -309,6 +310,8 @@ def test_a_terraform_render_without_the_option_deploys_the_local_zips(rendered: 
     assert not (rendered / "signing").exists()
 
 
+# Where CDK's `make build` writes the zips it signs at deploy.
+BUILD = "build/cdk"
 _SIGNED = {
     "SignedCodeKey": "order-processor/signed/function-3f1c.zip",
     "SignedLayerKey": "order-processor/signed/layer-9a2e.zip",
@@ -354,16 +357,14 @@ def _cdk_deploy(
 
 
 @pytest.mark.parametrize("rendered", answer_set_params("cdk-schedule"), indirect=True)
-def test_cdk_deploy_deploys_the_copies_prods_profile_signed(
-    rendered: Path, tmp_path: Path
-) -> None:
+def test_cdk_deploy_deploys_the_copies_prods_profile_signed(rendered: Path, tmp_path: Path) -> None:
     status, output, calls = _cdk_deploy(rendered, tmp_path)
     assert status == 0, output
     ((sign,),) = (calls["run"],)
     assert sign[:2] == ["python", "scripts/sign.py"]
     assert sign[sign.index("--stack-name") + 1] == "order-processor-prod-signing"
     # The zips `make build` made, each for the parameter the stack reads it from.
-    assert sign[-2:] == ["SignedCodeKey=build/cdk/function.zip", "SignedLayerKey=build/cdk/layer.zip"]
+    assert sign[-2:] == [f"SignedCodeKey={BUILD}/function.zip", f"SignedLayerKey={BUILD}/layer.zip"]
     ((deploy,),) = (calls["cdk"],)
     assert deploy[:4] == ["deploy", "--app", "build/cdk/prod", "--require-approval"]
     passed = [deploy[i + 1] for i, argument in enumerate(deploy) if argument == "--parameters"]
