@@ -55,6 +55,9 @@ def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
             "dev_memory_size": draw(st.integers(128, 10240)),
             "dev_reserved_concurrency": draw(reserved),
         }
+    # The team's profile cannot sign AWS's managed Powertools layer: signing needs the package.
+    if answers["powertools_source"] == "package" and draw(st.booleans()):
+        answers["code_signing"] = True
     return answers
 
 
@@ -128,6 +131,12 @@ def test_every_valid_combination_renders_and_passes_the_hook(
     for environment, memory_size in sizes.items():
         assert _memory_size(destination, answers["iac_tool"], environment) == memory_size
     assert (destination / "template.yaml").exists() == (answers["iac_tool"] == "sam")
+    signed = answers.get("code_signing", False)
+    assert (destination / "signing" / "profile.yaml").exists() == signed
+    # CDK's deploy signs with scripts/sign.py; SAM's and Terraform's deploys sign themselves.
+    assert (destination / "scripts" / "sign.py").exists() == (
+        signed and answers["iac_tool"] == "cdk"
+    )
 
 
 def _memory_size(project: Path, iac_tool: str, environment: str) -> int:
