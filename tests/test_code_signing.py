@@ -125,6 +125,10 @@ def test_the_signing_stack_makes_the_profile_and_exports_what_the_deploys_read(
     # Signer signs S3 objects of a versioned bucket only.
     (bucket,) = buckets
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    # Every artefact expires, but only once no signature on it can be accepted any more.
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    validity = profile["Properties"]["SignatureValidityPeriod"]["Value"]
+    assert validity * 31 < rule["ExpirationInDays"] <= (validity + 1) * 31
     assert outputs["ArtefactBucketName"]["Value"] == {"Ref": "ArtefactBucket"}
     # CDK's stack imports the bucket; Terraform reads the stack's outputs.
     exported = outputs["ArtefactBucketName"].get("Export", {}).get("Name")
