@@ -1,0 +1,136 @@
+"""AWS Control Tower's proactive controls in the rendered repo (scripts/controls.py, `make
+controls`): on every SAM and CDK answer set, each control the stack does not meet is one the
+model lists with its reason; a control that newly fails, or a listed one that is met after all,
+fails the check naming the control. The deployed template is mutated in a copy, so no render is
+added; the sets reuse the session's translation or synth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+from typing import Any
+
+import pytest
+
+from tests.answer_sets import ANSWER_SETS
+from tests.conftest import answer_set_params, deployed_template, run
+
+CLOUDFORMATION_SETS = [
+    name for name, answers in ANSWER_SETS.items() if answers.get("iac_tool", "sam") != "terraform"
+]
+Template = dict[str, Any]
+
+
+def _controls(project: Path, template: Path) -> CompletedProcess[str]:
+    """The rendered repo's own check, as `make controls` runs it."""
+    return run([sys.executable, "scripts/controls.py", "--template", str(template)], project)
+
+
+def _resources(template: Template, kind: str) -> list[dict[str, Any]]:
+    return [body for body in template["Resources"].values() if body["Type"] == kind]
+
+
+def _without_grant_restriction(template: Template) -> None:
+    for key in _resources(template, "AWS::KMS::Key"):
+        policy = key["Properties"]["KeyPolicy"]
+        policy["Statement"] = [
+            statement for statement in policy["Statement"] if statement["Effect"] != "Deny"
+        ]
+
+
+def _logs_kept(days: int) -> Callable[[Template], None]:
+    def mutate(template: Template) -> None:
+        for group in _resources(template, "AWS::Logs::LogGroup"):
+            group["Properties"]["RetentionInDays"] = days
+
+    return mutate
+
+
+def _source_queue_without_redrive(template: Template) -> None:
+    for queue in _resources(template, "AWS::SQS::Queue"):
+        queue["Properties"].pop("RedrivePolicy", None)
+
+
+def _mutated(
+    project: Path, translation: CompletedProcess[str], tmp_path: Path, mutate: Callable[..., None]
+) -> CompletedProcess[str]:
+    assert translation.returncode == 0, translation.stdout + translation.stderr
+    template = json.loads(deployed_template(project).read_text())
+    mutate(template)
+    copy = tmp_path / "template.json"
+    copy.write_text(json.dumps(template))
+    return _controls(project, copy)
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(*CLOUDFORMATION_SETS), indirect=True)
+def test_every_unmet_control_is_listed_with_its_reason(
+    rendered: Path, translation: CompletedProcess[str]
+) -> None:
+    assert translation.returncode == 0, translation.stdout + translation.stderr
+    result = _controls(rendered, deployed_template(rendered))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "controls: every control is met or listed" in result.stdout
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("defaults", "cdk-custom"), indirect=True)
+def test_docs_practices_md_lists_the_controls_the_check_allows(
+    rendered: Path, translation: CompletedProcess[str]
+) -> None:
+    assert translation.returncode == 0, translation.stdout + translation.stderr
+    printed = _controls(rendered, deployed_template(rendered)).stdout
+    allowed = {
+        line.split(" | ")[0].removeprefix("| ")
+        for line in printed.splitlines()
+        if "| not met (listed) |" in line
+    }
+    documented = (rendered / "docs" / "practices.md").read_text().split("proactive controls")[1]
+    rows = {
+        line.split(" | ")[0].removeprefix("| ")
+        for line in documented.splitlines()
+        if line.startswith("| CT.")
+    }
+    assert rows == allowed
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("defaults", "cdk-custom"), indirect=True)
+def test_a_key_that_lets_anyone_create_grants_fails_ct_kms_pr_3(
+    rendered: Path, translation: CompletedProcess[str], tmp_path: Path
+) -> None:
+    result = _mutated(rendered, translation, tmp_path, _without_grant_restriction)
+    assert result.returncode == 1, result.stdout
+    assert "controls: 1 failed: CT.KMS.PR.3" in result.stderr
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("cdk-custom"), indirect=True)
+def test_logs_kept_under_a_year_fail_ct_cloudwatch_pr_2_unless_listed(
+    rendered: Path, translation: CompletedProcess[str], tmp_path: Path
+) -> None:
+    """cdk-custom keeps its logs 365 days, so the control is not listed."""
+    result = _mutated(rendered, translation, tmp_path, _logs_kept(30))
+    assert result.returncode == 1, result.stdout
+    assert "controls: 1 failed: CT.CLOUDWATCH.PR.2" in result.stderr
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("defaults"), indirect=True)
+def test_a_listed_control_the_stack_meets_is_stale(
+    rendered: Path, translation: CompletedProcess[str], tmp_path: Path
+) -> None:
+    """defaults keeps its logs 30 days: with a year, the listed CT.CLOUDWATCH.PR.2 is stale."""
+    result = _mutated(rendered, translation, tmp_path, _logs_kept(365))
+    assert result.returncode == 1, result.stdout
+    assert "controls: 1 failed: CT.CLOUDWATCH.PR.2" in result.stderr
+    assert "| CT.CLOUDWATCH.PR.2 | STALE |" in result.stdout
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("defaults", "cdk-custom"), indirect=True)
+def test_a_queue_without_a_redrive_fails_ct_sqs_pr_1_unless_it_is_a_dead_letter_queue(
+    rendered: Path, translation: CompletedProcess[str], tmp_path: Path
+) -> None:
+    result = _mutated(rendered, translation, tmp_path, _source_queue_without_redrive)
+    assert result.returncode == 1, result.stdout
+    assert "controls: 1 failed: CT.SQS.PR.1" in result.stderr
+    [row] = [line for line in result.stdout.splitlines() if line.startswith("| CT.SQS.PR.1 |")]
+    assert "| FAIL |" in row and "not dead-letter queues" in row
