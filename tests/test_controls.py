@@ -133,4 +133,5 @@ def test_a_queue_without_a_redrive_fails_ct_sqs_pr_1_unless_it_is_a_dead_letter_
     assert result.returncode == 1, result.stdout
     assert "controls: 1 failed: CT.SQS.PR.1" in result.stderr
     [row] = [line for line in result.stdout.splitlines() if line.startswith("| CT.SQS.PR.1 |")]
-    assert "| FAIL |" in row and "not dead-letter queues" in row
+    assert "| FAIL |" in row
+    assert "not dead-letter queues" in row
