@@ -406,6 +406,25 @@ CHANGES: dict[str, str] = {
             ),
         },
     ),
+    # Issue 17, AWS Control Tower's proactive controls met by every render ("*": every set, in a
+    # key of its own, so the reasons above for the same statement list stay).
+    **_for(
+        ("*",),
+        {
+            "template.Resources.EncryptionKey.Properties.KeyPolicy.Statement": (
+                "GrantsOnlyForAwsResources: nobody but an AWS service, for a resource it "
+                "encrypts, may create grants on the key (CT.KMS.PR.3)"
+            ),
+        },
+    ),
+    **_for(
+        tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("trigger") == "s3"),
+        {
+            "template.Resources.*BucketPolicy.Properties.PolicyDocument.Statement.0.Resource.1": (
+                "the objects' ARN as Fn::Join, the one form CT.S3.PR.8 reads"
+            ),
+        },
+    ),
     # Issue 16, dev_sizing: the sets that size dev apart choose each differing value on IsProd.
     **_for(
         tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("dev_sizing")),
