@@ -420,7 +420,7 @@ CHANGES: dict[str, str] = {
     **_for(
         tuple(name for name, chosen in ANSWER_SETS.items() if chosen.get("trigger") == "s3"),
         {
-            "template.Resources.*BucketPolicy.Properties.PolicyDocument.Statement.0.Resource.1": (
+            "template.Resources.*BucketPolicy.*.Statement.0.Resource.1.Fn::*": (
                 "the objects' ARN as Fn::Join, the one form CT.S3.PR.8 reads"
             ),
         },
