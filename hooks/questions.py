@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import yaml
 
@@ -49,11 +49,16 @@ def _cookiecutter_default(name: str, question: dict[str, Any], names: list[str])
     if name in _COOKIECUTTER_DEFAULTS:
         return _COOKIECUTTER_DEFAULTS[name]
     default = question.get("default")
-    if isinstance(default, str) and "{{" in default:
+    if _derived(default):
         # Same expression, with the answers read from cookiecutter's namespace.
         pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
         return pattern.sub(r"cookiecutter.\1", default)
     return default
+
+
+def _derived(default: Any) -> TypeGuard[str]:
+    """Whether a default is a Jinja expression over earlier answers."""
+    return isinstance(default, str) and "{{" in default
 
 
 def cookiecutter_context() -> dict[str, Any]:
@@ -64,7 +69,14 @@ def cookiecutter_context() -> dict[str, Any]:
     prompts: dict[str, Any] = {}
     for name, question in asked.items():
         default = _cookiecutter_default(name, question, names)
-        if "choices" in question:
+        if "choices" in question and _derived(default):
+            # cookiecutter checks a choice given on its command line against the list as written,
+            # before rendering it: a default derived from earlier answers makes the question a
+            # text one, its choices named in the prompt and checked by copier's validator.
+            context[name] = default
+            listed = ", ".join(str(value) for value in _choice_values(question))
+            prompts[name] = f"{question['help']} (one of {listed})"
+        elif "choices" in question:
             values = _choice_values(question)
             if question.get("type") == "str":
                 # cookiecutter compares a choice given on its command line, always text, with the

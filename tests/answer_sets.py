@@ -24,6 +24,8 @@ ANSWER_SETS: dict[str, dict[str, Any]] = {
         "reserved_concurrency": 25,
         "permissions_boundary": "boundaries/lambda-workloads",
         "deployment_strategy": "linear",
+        # Strict compliance (Control Tower's proactive controls) with the three answers it asks for.
+        "compliance": "strict",
         "log_retention_days": 365,
         "alarm_email": "oncall@example.com",
         "vpc_enabled": True,

@@ -37,6 +37,10 @@ def _choices(name: str) -> st.SearchStrategy[Any]:
 API_GATEWAY_TRIGGERS = {"http-api", "rest-api"}
 
 
+def _a_year_or_more(days: Any) -> bool:
+    return int(days) >= 365
+
+
 @st.composite
 def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
     trigger = draw(st.sampled_from(OFFERED_TRIGGERS))
@@ -54,6 +58,13 @@ def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
             "dev_sizing": True,
             "dev_memory_size": draw(st.integers(128, 10240)),
             "dev_reserved_concurrency": draw(reserved),
+        }
+    if draw(st.booleans()):  # strict compliance, with the answers its validators require
+        answers |= {
+            "compliance": "strict",
+            "log_retention_days": draw(_choices("log_retention_days").filter(_a_year_or_more)),
+            "kms_key": "customer-managed",
+            "vpc_enabled": True,
         }
     # The team's profile cannot sign AWS's managed Powertools layer: signing needs the package.
     if answers["powertools_source"] == "package" and draw(st.booleans()):

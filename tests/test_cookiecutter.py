@@ -147,6 +147,18 @@ def test_a_choice_given_on_the_command_line_is_taken(tmp_path: Path) -> None:
     assert str(_answers(tmp_path / "order-processor")["log_retention_days"]) == "7"
 
 
+def test_strict_compliance_derives_the_same_answers_as_copier(tmp_path: Path) -> None:
+    result = _cli("--no-input", str(ROOT), "compliance=strict", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    answers = _answers(tmp_path / "order-processor")
+    chosen = {name: str(answers[name]) for name in ("log_retention_days", "kms_key", "vpc_enabled")}
+    assert chosen == {
+        "log_retention_days": "365",
+        "kms_key": "customer-managed",
+        "vpc_enabled": "True",
+    }
+
+
 def test_cookiecutter_run_by_a_program_with_a_relative_path_renders(tmp_path: Path) -> None:
     # A program's subprocess, unlike a shell, leaves PWD as it found it: here a directory at
     # another depth, so the relative path resolves to nothing there.

@@ -79,6 +79,7 @@ BAD_ANSWERS: list[tuple[str, Any, str]] = [
     ("dev_memory_size", "big", "dev_memory_size: a whole number of MB from 128 to 10240"),
     ("dev_reserved_concurrency", 1001, "dev_reserved_concurrency: a whole number from 0"),
     ("dev_batch_size", 0, "dev_batch_size: a whole number from 1 to 10000"),
+    ("compliance", "fedramp", "['standard', 'strict']"),
 ]
 
 # The trigger (or the VPC) each conditional question needs in order to be asked.
@@ -120,6 +121,35 @@ def test_every_question_is_covered_by_the_table() -> None:
         if not name.startswith("_") and isinstance(spec, dict) and "validator" in spec
     }
     assert asked_with_validator == {question for question, _, _ in BAD_ANSWERS}
+
+
+@pytest.mark.parametrize(
+    ("question", "value", "accepted"),
+    [
+        ("log_retention_days", 30, "with compliance=strict, one of 365, 400"),
+        ("kms_key", "aws-managed", "customer-managed with compliance=strict"),
+        ("vpc_enabled", False, "yes with compliance=strict"),
+    ],
+)
+def test_strict_compliance_refuses_an_answer_that_would_fail_its_control(
+    question: str, value: Any, accepted: str, tmp_path: Path
+) -> None:
+    destination = tmp_path / "project"
+    with pytest.raises(ValueError, match=rf"'{question}'") as rejected:
+        render(destination, {"compliance": "strict", question: value})
+    assert accepted in str(rejected.value)
+    assert not destination.exists()
+
+
+def test_strict_compliance_derives_the_settings_its_controls_ask_for(tmp_path: Path) -> None:
+    render(tmp_path / "project", {"compliance": "strict"})
+    answers = yaml.safe_load((tmp_path / "project" / ".copier-answers.yml").read_text())
+    chosen = {name: answers[name] for name in ("log_retention_days", "kms_key", "vpc_enabled")}
+    assert chosen == {
+        "log_retention_days": "365",
+        "kms_key": "customer-managed",
+        "vpc_enabled": True,
+    }
 
 
 def test_sqs_batches_above_ten_need_a_batching_window(tmp_path: Path) -> None:
