@@ -1,12 +1,17 @@
 """AWS Control Tower's proactive controls in the rendered repo (scripts/controls.py, `make
-controls`): on every SAM and CDK answer set, each control the stack does not meet is one the
-model lists with its reason; a control that newly fails, or a listed one that is met after all,
-fails the check naming the control. The deployed template is mutated in a copy, so no render is
-added; the sets reuse the session's translation or synth."""
+controls`): on every answer set (SAM and CDK: every control; Terraform: those that map to the
+HCL), each control the stack does not meet is one the model lists with its reason; a control
+that newly fails, or a listed one that is met after all, fails the check naming the control. The
+deployed template, or terraform/, is changed in a copy, so no render is added; the sets reuse the
+session's translation or synth."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -135,3 +140,89 @@ def test_a_queue_without_a_redrive_fails_ct_sqs_pr_1_unless_it_is_a_dead_letter_
     [row] = [line for line in result.stdout.splitlines() if line.startswith("| CT.SQS.PR.1 |")]
     assert "| FAIL |" in row
     assert "not dead-letter queues" in row
+
+
+# --- Terraform: the controls whose rules map to the HCL, on terraform/ as planned -------------
+
+TERRAFORM_SETS = [
+    name for name, answers in ANSWER_SETS.items() if answers.get("iac_tool") == "terraform"
+]
+
+
+def _terraform_controls(project: Path, terraform: Path) -> CompletedProcess[str]:
+    """The rendered repo's own check, as `make controls` runs it (the root on PYTHONPATH)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "scripts/controls.py",
+            "--terraform",
+            str(terraform),
+            "--environment",
+            "prod",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(project)},
+    )
+
+
+def _terraform_edited(
+    project: Path, tmp_path: Path, pattern: str, replacement: str
+) -> CompletedProcess[str]:
+    """The check on a copy of terraform/ whose *.tf have `pattern` replaced (once at least)."""
+    copy = tmp_path / "terraform"
+    shutil.copytree(project / "terraform", copy)
+    edited = 0
+    for path in copy.glob("*.tf"):
+        text, count = re.subn(pattern, replacement, path.read_text(), flags=re.DOTALL)
+        path.write_text(text)
+        edited += count
+    assert edited, pattern
+    return _terraform_controls(project, copy)
+
+
+@pytest.mark.parametrize("rendered", answer_set_params(*TERRAFORM_SETS), indirect=True)
+def test_every_unmet_mapped_control_is_listed_with_its_reason_for_terraform(
+    rendered: Path,
+) -> None:
+    result = _terraform_controls(rendered, rendered / "terraform")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "controls: every control is met or listed" in result.stdout
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("terraform-custom"), indirect=True)
+def test_docs_practices_md_lists_the_controls_the_terraform_check_allows(rendered: Path) -> None:
+    printed = _terraform_controls(rendered, rendered / "terraform").stdout
+    allowed = {
+        line.split(" | ")[0].removeprefix("| ")
+        for line in printed.splitlines()
+        if "| not met (listed) |" in line
+    }
+    documented = (rendered / "docs" / "practices.md").read_text().split("| Not met because |")[1]
+    rows = {
+        line.split(" | ")[0].removeprefix("| ")
+        for line in documented.splitlines()
+        if line.startswith("| CT.")
+    }
+    assert rows == allowed
+
+
+@pytest.mark.parametrize("rendered", answer_set_params("terraform-custom"), indirect=True)
+@pytest.mark.parametrize(
+    ("pattern", "replacement", "control"),
+    [
+        (r"retention_in_days(\s*)= 365", r"retention_in_days\1= 30", "CT.CLOUDWATCH.PR.2"),
+        (r"enable_key_rotation(\s*)= true", r"enable_key_rotation\1= false", "CT.KMS.PR.1"),
+        (r"redrive_policy = jsonencode\(\{.*?\}\)", "", "CT.SQS.PR.1"),
+    ],
+    ids=["logs-kept-30-days", "key-not-rotated", "source-queue-without-redrive"],
+)
+def test_a_terraform_change_that_breaks_a_mapped_control_fails_naming_it(
+    rendered: Path, tmp_path: Path, pattern: str, replacement: str, control: str
+) -> None:
+    """terraform-custom is strict: it meets each of these controls, so none is listed."""
+    result = _terraform_edited(rendered, tmp_path, pattern, replacement)
+    assert result.returncode == 1, result.stdout
+    assert f"controls: 1 failed: {control}" in result.stderr
