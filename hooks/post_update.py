@@ -254,8 +254,9 @@ def report_changed_answers(found: dict[str, tuple[str, str]]) -> str:
     lines = [
         f"post_update: this update changed {len(found)} recorded answer"
         f"{'s' if len(found) > 1 else ''}. Unless you gave it with --data, copier replaced an "
-        "answer the new template no longer accepts with the question's default (CHANGELOG.md's "
-        '"Action needed" says why):'
+        "answer the template no longer accepts with the question's default: a new release's "
+        'rule (CHANGELOG.md\'s "Action needed" says why), or another answer you changed (a '
+        "strict compliance level refuses a shorter log retention, for one):"
     ]
     lines += [f"  {question}: {old} -> {new}" for question, (old, new) in sorted(found.items())]
     lines.append(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.answer_sets import ANSWER_SETS
-from tests.conftest import answer_set_params, deployed_template, run
+from tests.conftest import answer_set_params, deployed_template, make_validate, render, run
 
 CLOUDFORMATION_SETS = [
     name for name, answers in ANSWER_SETS.items() if answers.get("iac_tool", "sam") != "terraform"
@@ -148,6 +148,18 @@ def test_a_queue_without_a_redrive_fails_ct_sqs_pr_1_unless_it_is_a_dead_letter_
     [row] = [line for line in result.stdout.splitlines() if line.startswith("| CT.SQS.PR.1 |")]
     assert "| FAIL |" in row
     assert "not dead-letter queues" in row
+
+
+def test_a_public_http_api_lists_its_route_without_authorization_for_cdk(tmp_path: Path) -> None:
+    """No answer set has a public HTTP API: CDK writes its route as a resource, whose
+    AuthorizationType NONE fails CT.APIGATEWAY.PR.5 (SAM keeps routes in the OpenAPI body)."""
+    project = tmp_path / "project"
+    render(project, {"trigger": "http-api", "api_auth": "none", "iac_tool": "cdk"})
+    synth = make_validate(project)
+    assert synth.returncode == 0, synth.stdout + synth.stderr
+    result = _controls(project, deployed_template(project))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "CT.APIGATEWAY.PR.5" in _listed_by_the_check(result.stdout)
 
 
 # --- Terraform: the controls whose rules map to the HCL, on terraform/ as planned -------------
