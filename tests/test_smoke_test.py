@@ -35,7 +35,25 @@ EXTRA_ACTIONS: dict[str, dict[str, list[str]]] = {
     "s3": {"PutAndRemoveSmokeObject": ["s3:DeleteObjectVersion", "s3:PutObject"]},
     "custom": {"UseStackKey": ["kms:Decrypt"]},
 }
+# In a VPC (vpc_enabled), the hook runs in the function's subnets: Lambda manages its ENIs.
+VPC_ACTIONS = {
+    "ManageVpcNetworkInterfaces": [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:UnassignPrivateIpAddresses",
+    ]
+}
 HCL = SerializationOptions(strip_string_quotes=True, explicit_blocks=False)
+
+
+def _expected_actions(project: Path) -> dict[str, list[str]]:
+    """The actions of each statement of the hook's policy, by Sid, sorted."""
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    vpc = VPC_ACTIONS if answers["vpc_enabled"] else {}
+    return {**BASE_ACTIONS, **EXTRA_ACTIONS.get(_base(project), {}), **vpc}
 
 
 def _base(project: Path) -> str:
@@ -128,7 +146,7 @@ def test_the_hooks_role_holds_exactly_its_grants(
     ]
     (policy,) = role["Policies"]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
-    expected = {**BASE_ACTIONS, **EXTRA_ACTIONS.get(_base(rendered), {})}
+    expected = _expected_actions(rendered)
     assert {sid: _actions(s) for sid, s in statements.items()} == expected
     assert all(s["Effect"] == "Allow" for s in statements.values())
     function_id = _function_id(template)
@@ -243,7 +261,7 @@ def test_terraform_deploys_the_hook_and_deploy_py_names_it(rendered: Path) -> No
         for block in [block["aws_iam_policy_document"]]
     ]
     statements = {s["sid"]: s for s in document["statement"]}
-    expected = {**BASE_ACTIONS, **EXTRA_ACTIONS.get(_base(rendered), {})}
+    expected = _expected_actions(rendered)
     assert {sid: sorted(s["actions"]) for sid, s in statements.items()} == expected
     assert statements["InvokeNewVersion"]["resources"] == ["${aws_lambda_function.function.arn}:*"]
     assert statements["ReportHookStatus"]["resources"] == [

@@ -32,9 +32,10 @@ from tests.model import stack_model
 HTTPS = 443
 
 
-def _clients(project: Path) -> list[str]:
-    """The services of the boto3.client(...) calls in the rendered adapters.py, in order."""
-    (adapters,) = project.glob("src/*/adapters.py")
+def _clients(project: Path, module: str = "adapters.py") -> list[str]:
+    """The services of the boto3.client(...) calls in the rendered src/<package>/`module`, in
+    order."""
+    (adapters,) = project.glob(f"src/*/{module}")
     return [
         str(node.args[0].value)
         for node in ast.walk(ast.parse(adapters.read_text(encoding="utf-8")))
@@ -63,18 +64,42 @@ def test_the_models_services_are_the_clients_the_function_creates(
         assert entry["type"] == ("Gateway" if gateway else "Interface")
 
 
+@pytest.mark.parametrize("rendered", answer_set_params("s3", "custom"), indirect=True)
+def test_the_models_hook_services_are_the_clients_the_pre_traffic_hook_creates(
+    rendered: Path, request: pytest.FixtureRequest
+) -> None:
+    """s3 (codedeploy, lambda, s3: it puts the smoke object) and sqs (codedeploy, lambda)."""
+    answers = ANSWER_SETS[request.node.callspec.params["rendered"]]
+    network = stack_model(**{**answers, "vpc_enabled": True})["network"]
+    hook_clients = [entry["client"] for entry in network["hook_services"]]
+    assert hook_clients == _clients(rendered, "pre_traffic.py")
+    # A service both call is listed once, as the function's.
+    every = [entry["service"] for entry in network["all_services"]]
+    assert sorted(every) == sorted({*_clients(rendered), *hook_clients})
+
+
 @pytest.mark.parametrize(
     ("answers", "created"),
     [
-        ({"vpc_enabled": True, "vpc_endpoints": "create"}, ["ssm"]),
-        ({"trigger": "s3", "vpc_enabled": True, "vpc_endpoints": "create"}, ["ssm"]),
+        # The pre-traffic hook (smoke_test, on by default) invokes and reports from the VPC too.
+        ({"vpc_enabled": True, "vpc_endpoints": "create"}, ["ssm", "codedeploy", "lambda"]),
+        ({"vpc_enabled": True, "vpc_endpoints": "create", "smoke_test": False}, ["ssm"]),
         (
-            {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            {"trigger": "s3", "vpc_enabled": True, "vpc_endpoints": "create", "smoke_test": False},
+            ["ssm"],
+        ),
+        (
+            {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create", "smoke_test": False},
             ["ssm", "secretsmanager"],
         ),
         # The Insights extension writes to CloudWatch Logs from inside the VPC.
         (
-            {"lambda_insights": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            {
+                "lambda_insights": True,
+                "vpc_enabled": True,
+                "vpc_endpoints": "create",
+                "smoke_test": False,
+            },
             ["ssm", "logs"],
         ),
         ({"vpc_enabled": True}, []),
@@ -117,12 +142,14 @@ def _service_name(value: Any) -> str:
 
 def _function_security_groups(template: dict[str, Any]) -> list[Any]:
     """The function's security groups as the stack writes them: the team's parameter joined
-    with the stack's own group, split back into a list."""
-    (function,) = (
+    with the stack's own group, split back into a list; its pre-traffic hook has the same
+    subnets and groups (so the endpoints admit it too)."""
+    function, hook = (
         properties
         for properties in _resources(template, "AWS::Lambda::Function").values()
         if "VpcConfig" in properties
     )
+    assert hook["VpcConfig"] == function["VpcConfig"]
     separator, joined = function["VpcConfig"]["SecurityGroupIds"]["Fn::Split"]
     assert separator == ","
     _, parts = joined["Fn::Join"]
@@ -246,6 +273,11 @@ def test_terraform_creates_one_private_endpoint_per_service_only_for_the_functio
     assert vpc_config["security_group_ids"] == (
         "${concat(var.security_group_ids, [aws_security_group.function.id])}"
     )
+    # The pre-traffic hook takes the function's subnets and groups.
+    (hook_vpc_config,) = resources[("aws_lambda_function", "pre_traffic_hook")]["vpc_config"]
+    for argument in ("subnet_ids", "security_group_ids"):
+        expected_argument = f"${{aws_lambda_function.function.vpc_config[0].{argument}}}"
+        assert hook_vpc_config[argument] == expected_argument
     variables = (rendered / "terraform" / "variables.tf").read_text(encoding="utf-8")
     parsed = hcl2.loads(
         variables,
