@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 import yaml
 
-from tests.conftest import render
+from tests.conftest import ROOT, render
 from tests.model import stack_model
 
 # Questions asked only for some triggers are answered with that trigger chosen.
@@ -141,12 +142,22 @@ def test_strict_compliance_refuses_an_answer_that_would_fail_its_control(
     assert not destination.exists()
 
 
+def _strict_retention_days() -> int:
+    """CT.CLOUDWATCH.PR.2's floor, where the validators and the stack model read it."""
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT), autoescape=True)
+    facts = environment.get_template("validation/control_tower.jinja").module
+    days: int = facts.minimum_retention_days  # type: ignore[attr-defined]
+    return days
+
+
 def test_strict_compliance_derives_the_settings_its_controls_ask_for(tmp_path: Path) -> None:
+    """The derived default of log_retention_days (copier.yml, and cookiecutter.json derived from
+    it, where cookiecutter renders it without the template's files) is the controls' floor."""
     render(tmp_path / "project", {"compliance": "strict"})
     answers = yaml.safe_load((tmp_path / "project" / ".copier-answers.yml").read_text())
     chosen = {name: answers[name] for name in ("log_retention_days", "kms_key", "vpc_enabled")}
     assert chosen == {
-        "log_retention_days": "365",
+        "log_retention_days": str(_strict_retention_days()),
         "kms_key": "customer-managed",
         "vpc_enabled": True,
     }
