@@ -8,6 +8,8 @@ PYTHON ?= python3
 BOOT := .venv-boot
 VENV := .venv
 CHECKOV_VENV := .venv-checkov
+# mkdocs and its Material theme, for the documentation site (mkdocs.yml, `make docs`).
+DOCS_VENV := .venv-docs
 # The AWS provider's schema (cdktn-provider-aws) for the Terraform renders' `make schema`.
 TERRAFORM_VENV := .venv-terraform
 # Copier and cookiecutter as a user installs them on the oldest Pythons they run on:
@@ -26,7 +28,7 @@ DEST ?= out/new-function
 # Two cores here: one xdist worker per answer set, each rendering its set once.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help new test test-fast lint lock bench clean
+.PHONY: help new test test-fast lint lock bench docs clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,6 +57,12 @@ $(TERRAFORM_VENV)/.installed: requirements/terraform.txt | $(UV)
 	$(UV) pip sync --quiet --python $(TERRAFORM_VENV)/bin/python requirements/terraform.txt
 	touch $@
 
+# The site's pins (Markdown, Jinja) stay out of the test environment.
+$(DOCS_VENV)/.installed: requirements/docs.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python "$(PYTHON)" $(DOCS_VENV)
+	$(UV) pip sync --quiet --python $(DOCS_VENV)/bin/python requirements/docs.txt
+	touch $@
+
 # One environment per host Python, all from the one universal lock. The interpreter is found like
 # TEST_PYTHON; without one, uv is asked for the version (it may download a managed Python).
 $(HOSTS_VENV)/%/.installed: requirements/hosts.txt | $(UV)
@@ -72,16 +80,16 @@ new: $(VENV)/.installed ## Render a project into DEST (prompts on a terminal, de
 		$(VENV)/bin/copier copy --trust --vcs-ref HEAD $$defaults . "$(DEST)"
 	@echo "make new: wrote $$(cd "$(DEST)" && pwd)"
 
-lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests, benchmarks and validation
-	$(VENV)/bin/ruff check hooks tests benchmarks validation
-	$(VENV)/bin/ruff format --check hooks tests benchmarks validation
+lint: $(VENV)/.installed ## ruff and mypy --strict on the hooks, tests, benchmarks, validation and tools
+	$(VENV)/bin/ruff check hooks tests benchmarks validation tools
+	$(VENV)/bin/ruff format --check hooks tests benchmarks validation tools
 	$(VENV)/bin/mypy
 
 # --durations: every run's log shows where the 45-minute budget goes.
-test: lint $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
+test: lint $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(DOCS_VENV)/.installed $(HOSTS) ## Whole suite: lint, template tests, slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
 
-test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
+test-fast: $(VENV)/.installed $(CHECKOV_VENV)/.installed $(TERRAFORM_VENV)/.installed $(DOCS_VENV)/.installed $(HOSTS) ## Template tests without the slow end-to-end
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow"
 
 lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
@@ -89,11 +97,17 @@ lock: $(VENV)/.installed ## Re-resolve requirements/*.txt from pyproject.toml
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra checkov --python-version 3.11 -o requirements/checkov.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra terraform --python-version 3.12 -o requirements/terraform.txt
 	$(UV) pip compile --quiet --upgrade pyproject.toml --extra hosts --universal --python-version 3.10 -o requirements/hosts.txt
+	$(UV) pip compile --quiet --upgrade pyproject.toml --extra docs --python-version 3.11 -o requirements/docs.txt
 
 # QUICK=1: every measurement path with few runs, results under benchmarks/.work/quick/ (the
 # committed benchmarks/results.* are left alone).
 bench: $(VENV)/.installed ## Benchmarks against the baselines: benchmarks/results.md (QUICK=1: smoke)
 	$(VENV)/bin/python -m benchmarks.run $(if $(filter-out 0,$(QUICK)),--quick) --uv $(UV)
 
+# The generated pages first (tools/docs_pages.py), then the strict build.
+docs: $(VENV)/.installed $(DOCS_VENV)/.installed ## The documentation site into site/ (--strict: a broken link fails)
+	$(VENV)/bin/python -m tools.docs_pages
+	NO_MKDOCS_2_WARNING=1 $(DOCS_VENV)/bin/mkdocs build --strict
+
 clean: ## Remove environments, renders and caches
-	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) $(HOSTS_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(BOOT) $(VENV) $(CHECKOV_VENV) $(TERRAFORM_VENV) $(DOCS_VENV) $(HOSTS_VENV) out site .pytest_cache .mypy_cache .ruff_cache
