@@ -92,6 +92,10 @@ def test_the_models_hook_services_are_the_clients_the_pre_traffic_hook_creates(
             {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create", "smoke_test": False},
             ["ssm", "secretsmanager"],
         ),
+        (
+            {"secret": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            ["ssm", "secretsmanager", "codedeploy", "lambda"],
+        ),
         # The Insights extension writes to CloudWatch Logs from inside the VPC.
         (
             {
@@ -101,6 +105,10 @@ def test_the_models_hook_services_are_the_clients_the_pre_traffic_hook_creates(
                 "smoke_test": False,
             },
             ["ssm", "logs"],
+        ),
+        (
+            {"lambda_insights": True, "vpc_enabled": True, "vpc_endpoints": "create"},
+            ["ssm", "logs", "codedeploy", "lambda"],
         ),
         ({"vpc_enabled": True}, []),
         ({}, []),
@@ -144,13 +152,15 @@ def _function_security_groups(template: dict[str, Any]) -> list[Any]:
     """The function's security groups as the stack writes them: the team's parameter joined
     with the stack's own group, split back into a list; its pre-traffic hook has the same
     subnets and groups (so the endpoints admit it too)."""
-    function, hook = (
-        properties
+    vpc_configs = [
+        properties["VpcConfig"]
         for properties in _resources(template, "AWS::Lambda::Function").values()
         if "VpcConfig" in properties
-    )
-    assert hook["VpcConfig"] == function["VpcConfig"]
-    separator, joined = function["VpcConfig"]["SecurityGroupIds"]["Fn::Split"]
+    ]
+    # The function, and the pre-traffic hook with smoke_test.
+    assert 1 <= len(vpc_configs) <= 2
+    assert all(config == vpc_configs[0] for config in vpc_configs)
+    separator, joined = vpc_configs[0]["SecurityGroupIds"]["Fn::Split"]
     assert separator == ","
     _, parts = joined["Fn::Join"]
     return list(parts)
@@ -170,6 +180,22 @@ def test_cloudformation_creates_one_private_endpoint_per_service_only_for_the_fu
         ]["interface_endpoints"]
     ]
     endpoints = _resources(template, "AWS::EC2::VPCEndpoint").values()
+    # The hook is updated, and so run by the alias's deployment, only once its endpoints exist.
+    (hook,) = (
+        resource
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+        and "CodeDeployHook_" in json.dumps(resource["Properties"].get("FunctionName"))
+    )
+    hook_endpoints = {
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::EC2::VPCEndpoint"
+        and _service_name(resource["Properties"]["ServiceName"]).rsplit(".", 1)[1]
+        in {"lambda", "codedeploy"}
+    }
+    assert len(hook_endpoints) == 2
+    assert hook_endpoints <= set(hook["DependsOn"])
     services = sorted(_service_name(endpoint["ServiceName"]) for endpoint in endpoints)
     assert services == sorted(f"com.amazonaws.<region>.{service}" for service in expected)
     groups = _resources(template, "AWS::EC2::SecurityGroup")
