@@ -1,5 +1,6 @@
 """The documentation site's generated pages, written from the files they describe so they cannot
-drift: `docs/questions.md` from `copier.yml`. (The benchmark page includes
+drift: `docs/questions.md` from `copier.yml`; `docs/choosing.md` and `docs/practices-gate.md`
+from renders of the template (tools/model_pages.py). (The benchmark page includes
 `benchmarks/results.md`, which `make bench` writes from `benchmarks/results.json`.)
 
     python -m tools.docs_pages          # rewrite the generated pages
@@ -14,14 +15,20 @@ import argparse
 import html
 import json
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tools import model_pages
+from tools.rendered_docs import RenderedDocs, render_docs
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_PAGE = ROOT / "docs" / "questions.md"
+CHOOSING_PAGE = ROOT / "docs" / "choosing.md"
+GATE_PAGE = ROOT / "docs" / "practices-gate.md"
 
 
 def _text(value: Any) -> str:
@@ -110,9 +117,41 @@ def questions_page(copier_yml: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rendered_pages(copier_yml: str) -> dict[Path, str]:
+    """The pages made from renders of the template: each trigger with every other answer at
+    its default, and the default trigger with each other IaC tool (about 1.5 s a render).
+
+    Raises:
+        copier.errors.CopierError: when the template does not render.
+    """
+    questions = yaml.safe_load(copier_yml)
+    triggers = list(model_pages.choices(copier_yml, "trigger"))
+    tools = list(model_pages.choices(copier_yml, "iac_tool"))
+    default_trigger = questions["trigger"]["default"]
+    default_tool = questions["iac_tool"]["default"]
+    renders: dict[tuple[str, str], RenderedDocs] = {}
+    with tempfile.TemporaryDirectory(prefix="docs-renders-") as scratch:
+        for trigger in triggers:
+            renders[trigger, default_tool] = render_docs(
+                ROOT, {"trigger": trigger}, Path(scratch) / trigger
+            )
+        for tool in tools:
+            if tool != default_tool:
+                renders[default_trigger, tool] = render_docs(
+                    ROOT, {"iac_tool": tool}, Path(scratch) / tool
+                )
+    by_trigger = {trigger: renders[trigger, default_tool] for trigger in triggers}
+    by_tool = {tool: renders[default_trigger, tool] for tool in tools}
+    return {
+        CHOOSING_PAGE: model_pages.choosing_page(copier_yml, by_trigger, by_tool),
+        GATE_PAGE: model_pages.gate_page(renders, triggers),
+    }
+
+
 def pages() -> dict[Path, str]:
     """Each generated page's path and the text it must hold."""
-    return {QUESTIONS_PAGE: questions_page((ROOT / "copier.yml").read_text(encoding="utf-8"))}
+    copier_yml = (ROOT / "copier.yml").read_text(encoding="utf-8")
+    return {QUESTIONS_PAGE: questions_page(copier_yml), **rendered_pages(copier_yml)}
 
 
 def main(argv: list[str] | None = None) -> int:
