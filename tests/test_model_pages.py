@@ -169,6 +169,18 @@ def test_alarms_missing_from_the_alerting_row_are_an_error_not_an_empty_cell() -
         model_pages.choosing_page(COPIER_YML, {"sqs": broken}, {"sam": SQS})
 
 
+def test_a_trigger_is_named_with_its_tools_only_when_its_renders_disagree() -> None:
+    split = RenderedDocs(
+        answers={}, readme=SQS.readme, practices=SQS.practices.replace("Redrive", "Park")
+    )
+    page = model_pages.gate_page(
+        {("sqs", "sam"): SQS, ("sqs", "terraform"): split, ("function-url", "sam"): URL},
+        ["sqs", "function-url"],
+    )
+    assert "| LAMBDA_DLQ | Redrive to a DLQ | `sqs` with sam | `make practices` |" in page
+    assert "|  | Park to a DLQ | `sqs` with terraform | `make practices` |" in page
+
+
 def test_a_rule_row_names_every_trigger_only_when_all_print_it() -> None:
     page = model_pages.gate_page(
         {("sqs", "sam"): SQS, ("function-url", "sam"): URL, ("sqs", "terraform"): TERRAFORM},
@@ -176,10 +188,7 @@ def test_a_rule_row_names_every_trigger_only_when_all_print_it() -> None:
     )
     lines = page.splitlines()
     assert "| LAMBDA_DLQ | Redrive to a DLQ | `sqs` | `make practices` |" in lines
-    assert (
-        "|  | Synchronous: nothing to keep | `function-url` (with sam) | `make practices` |"
-        in lines
-    )
+    assert "|  | Synchronous: nothing to keep | `function-url` | `make practices` |" in lines
     assert (
         "| LAMBDA_SECURITY | Scans, not stack | every trigger | not the stack (see left) |" in lines
     )
