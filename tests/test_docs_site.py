@@ -116,7 +116,8 @@ def test_the_workflow_that_publishes_the_site_has_no_zizmor_finding() -> None:
 
 
 def test_the_pages_made_from_renders_are_what_a_fresh_render_says() -> None:
-    """docs/choosing.md and docs/practices-gate.md, against renders of the working tree."""
+    """docs/choosing.md, docs/practices-gate.md and docs/alarms.md, against renders of the
+    working tree."""
     expected = docs_pages.rendered_pages((ROOT / "copier.yml").read_text(encoding="utf-8"))
     for path, text in expected.items():
         assert path.read_text(encoding="utf-8") == text, (

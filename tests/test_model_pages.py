@@ -46,9 +46,16 @@ def _docs(  # noqa: PLR0913, PLR0917 - one argument per part of the documents th
         + f"| LAMBDA_ALERTING | Each alarm of the model ({alarms}) notifies "
         + "| Checked by `make practices` |\n"
         + "| LAMBDA_SECURITY | Scans, not stack | Not in the stack |\n"
+        + "| LAMBDA_DEPLOYMENT | CodeDeploy rolls back on the alarms errors "
+        + "| Checked by `make practices` |\n"
         + "\n## Controls\n\n| Control | Why |\n| --- | --- |\n| CT.X | y |\n"
     )
-    return RenderedDocs(answers={}, readme=readme, practices=practices)
+    runbook = "# Runbook\n\n" + "".join(
+        f"## {alarm}\n\n**Meaning.** {alarm} crossed its\nthreshold (see [x](#x)).\n\n"
+        "**Look.** y\n\n"
+        for alarm in alarms.split(", ")
+    )
+    return RenderedDocs(answers={}, readme=readme, practices=practices, runbook=runbook)
 
 
 SQS = _docs(
@@ -88,6 +95,7 @@ def test_a_table_is_the_first_block_of_rows_only() -> None:
         "LAMBDA_TIMEOUT_RETRY",
         "LAMBDA_ALERTING",
         "LAMBDA_SECURITY",
+        "LAMBDA_DEPLOYMENT",
     ]
 
 
@@ -164,6 +172,7 @@ def test_alarms_missing_from_the_alerting_row_are_an_error_not_an_empty_cell() -
         answers={},
         readme=SQS.readme,
         practices=SQS.practices.replace("(errors, dlq-depth)", "every alarm"),
+        runbook=SQS.runbook,
     )
     with pytest.raises(ValueError, match="LAMBDA_ALERTING lists no alarms"):
         model_pages.choosing_page(COPIER_YML, {"sqs": broken}, {"sam": SQS})
@@ -171,7 +180,10 @@ def test_alarms_missing_from_the_alerting_row_are_an_error_not_an_empty_cell() -
 
 def test_a_trigger_is_named_with_its_tools_only_when_its_renders_disagree() -> None:
     split = RenderedDocs(
-        answers={}, readme=SQS.readme, practices=SQS.practices.replace("Redrive", "Park")
+        answers={},
+        readme=SQS.readme,
+        practices=SQS.practices.replace("Redrive", "Park"),
+        runbook=SQS.runbook,
     )
     page = model_pages.gate_page(
         {("sqs", "sam"): SQS, ("sqs", "terraform"): split, ("function-url", "sam"): URL},
@@ -192,3 +204,24 @@ def test_a_rule_row_names_every_trigger_only_when_all_print_it() -> None:
     assert (
         "| LAMBDA_SECURITY | Scans, not stack | every trigger | not the stack (see left) |" in lines
     )
+
+
+def test_each_alarm_is_listed_with_its_triggers_and_whether_it_rolls_back() -> None:
+    page = model_pages.alarms_page({"sqs": SQS, "function-url": URL})
+    lines = page.splitlines()
+    assert "| [errors](#errors) | every trigger | every trigger |" in lines
+    assert "| [dlq-depth](#dlq-depth) | `sqs` | no |" in lines
+    assert "| [api-latency](#api-latency) | `function-url` | no |" in lines
+
+
+def test_an_alarms_meaning_is_its_runbook_paragraph_on_one_line_without_repo_links() -> None:
+    page = model_pages.alarms_page({"sqs": SQS, "function-url": URL})
+    errors = page.split("## errors")[1].split("## ")[0]
+    assert "- **every trigger**: errors crossed its threshold (see x)." in errors
+
+
+def test_a_runbook_entry_without_its_meaning_is_an_error() -> None:
+    with pytest.raises(ValueError, match="errors entry does not start with"):
+        model_pages.meaning("## errors\n\n**Look.** y\n", "errors")
+    with pytest.raises(KeyError, match="throttles"):
+        model_pages.meaning("## errors\n\n**Meaning.** x\n", "throttles")

@@ -1,6 +1,6 @@
 """The documentation site's generated pages, written from the files they describe so they cannot
-drift: `docs/questions.md` from `copier.yml`; `docs/choosing.md` and `docs/practices-gate.md`
-from renders of the template (tools/model_pages.py). (The benchmark page includes
+drift: `docs/questions.md` from `copier.yml`; `docs/choosing.md`, `docs/practices-gate.md` and
+`docs/alarms.md` from renders of the template (tools/model_pages.py). (The benchmark page includes
 `benchmarks/results.md`, which `make bench` writes from `benchmarks/results.json`.)
 
     python -m tools.docs_pages          # rewrite the generated pages
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS_PAGE = ROOT / "docs" / "questions.md"
 CHOOSING_PAGE = ROOT / "docs" / "choosing.md"
 GATE_PAGE = ROOT / "docs" / "practices-gate.md"
+ALARMS_PAGE = ROOT / "docs" / "alarms.md"
 
 
 def _text(value: Any) -> str:
@@ -145,6 +146,7 @@ def rendered_pages(copier_yml: str) -> dict[Path, str]:
     return {
         CHOOSING_PAGE: model_pages.choosing_page(copier_yml, by_trigger, by_tool),
         GATE_PAGE: model_pages.gate_page(renders, triggers),
+        ALARMS_PAGE: model_pages.alarms_page(by_trigger),
     }
 
 

@@ -16,7 +16,7 @@ import copier
 
 # Only the documents the pages read: a full render with its post-generation check takes 4 s, this
 # about 1.5 s, and the site renders twelve answer sets.
-DOCUMENTS = ("README.md", "docs/practices.md")
+DOCUMENTS = ("README.md", "docs/practices.md", "docs/runbook.md")
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6}) ")
@@ -26,17 +26,19 @@ _LOCAL_LINK = re.compile(r"\[([^\]]+)\]\((?!https?://)[^)]*\)")
 
 @dataclass(frozen=True)
 class RenderedDocs:
-    """The README and practices page of one rendered answer set.
+    """The README, practices page and runbook of one rendered answer set.
 
     Attributes:
         answers: the answers given (every other question took its default).
         readme: README.md's Markdown.
         practices: docs/practices.md's Markdown.
+        runbook: docs/runbook.md's Markdown.
     """
 
     answers: Mapping[str, Any]
     readme: str
     practices: str
+    runbook: str
 
 
 def render_docs(template: Path, answers: Mapping[str, Any], destination: Path) -> RenderedDocs:
@@ -59,6 +61,7 @@ def render_docs(template: Path, answers: Mapping[str, Any], destination: Path) -
         answers=dict(answers),
         readme=(destination / "README.md").read_text(encoding="utf-8"),
         practices=(destination / "docs" / "practices.md").read_text(encoding="utf-8"),
+        runbook=(destination / "docs" / "runbook.md").read_text(encoding="utf-8"),
     )
 
 
