@@ -9,11 +9,11 @@ import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
-from tests import parity
 from tests.answer_sets import answer_sets_of
 from tests.conftest import answer_set_params, deployed_template
 from tools.rendered_docs import mermaid, section
@@ -24,10 +24,25 @@ cloudformation_sets = pytest.mark.parametrize(
 )
 
 
-def _stack(rendered: Path) -> parity.Stack:
-    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
-    template = json.loads(deployed_template(rendered).read_text())
-    return parity.read(template, answers["aws_region"], f"{answers['project_slug']}-dev")
+def _text(value: Any, variables: dict[str, str]) -> str:
+    """A name the template gives as text, `Fn::Sub` or `Fn::Join`, with each `${Name}` or
+    `{"Ref": Name}` of `variables` (the stack's parameters) replaced by its value.
+
+    Raises:
+        ValueError: on any other intrinsic function.
+    """
+    if isinstance(value, str):
+        return re.sub(r"\$\{(\w+)\}", lambda found: variables[found.group(1)], value)
+    (function, argument), *_ = value.items()
+    if function == "Ref":
+        return variables[argument]
+    if function == "Fn::Sub":
+        text, extra = (argument, {}) if isinstance(argument, str) else argument
+        return _text(text, {**variables, **extra})
+    if function == "Fn::Join":
+        separator, parts = argument
+        return str(separator).join(_text(part, variables) for part in parts)
+    raise ValueError(f"not a name: {value}")
 
 
 def _diagram(rendered: Path) -> str:
@@ -39,20 +54,29 @@ def test_the_deployment_flow_draws_the_stacks_deployment_config_hook_and_rollbac
     rendered: Path, translation: subprocess.CompletedProcess[str]
 ) -> None:
     assert translation.returncode == 0, translation.stdout + translation.stderr
-    stack = _stack(rendered)
+    slug = yaml.safe_load((rendered / ".copier-answers.yml").read_text())["project_slug"]
+    resources = json.loads(deployed_template(rendered).read_text())["Resources"]
+    variables = {"Environment": "dev"}
     diagram = _diagram(rendered)
-    (group,) = stack.of_type("AWS::CodeDeploy::DeploymentGroup").values()
+    ((group_id, group),) = (
+        (key, resource)
+        for key, resource in resources.items()
+        if resource["Type"] == "AWS::CodeDeploy::DeploymentGroup"
+    )
+    config = _text(group["Properties"]["DeploymentConfigName"], variables)
     (drawn_config,) = re.findall(r"CodeDeploy shifts live:<br/>(\w+)\]", diagram)
-    assert group.properties["DeploymentConfigName"] == f"CodeDeployDefault.Lambda{drawn_config}"
+    assert config == f"CodeDeployDefault.Lambda{drawn_config}"
 
-    has_hook = parity.deployment(stack)["pre-traffic hook"] is not None
+    (alias,) = (r for r in resources.values() if r["Type"] == "AWS::Lambda::Alias")
+    update = alias["UpdatePolicy"]["CodeDeployLambdaAliasUpdate"]
+    assert update["DeploymentGroupName"] == {"Ref": group_id}
+    has_hook = "BeforeAllowTrafficHook" in update
     assert ("pre-traffic hook invokes the new version" in diagram) == has_hook
 
     (drawn_alarms,) = re.findall(r"-->\|alarm: ([^|]+)\|", diagram)
     drawn = set(re.split(r",(?:<br/>)? ", drawn_alarms))
     rolling_back = {
-        name for name, alarm in parity.alarms(stack).items() if alarm["RollsBackTheDeployment"]
+        _text(resources[entry["Name"]["Ref"]]["Properties"]["AlarmName"], variables)
+        for entry in group["Properties"]["AlarmConfiguration"]["Alarms"]
     }
-    answers = yaml.safe_load((rendered / ".copier-answers.yml").read_text())
-    prefix = f"{answers['project_slug']}-dev-"
-    assert {name.removeprefix(prefix) for name in rolling_back} == drawn
+    assert rolling_back == {f"{slug}-dev-{name}" for name in drawn}
