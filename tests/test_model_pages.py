@@ -135,12 +135,14 @@ def test_each_trigger_is_a_row_with_its_invocation_failures_retries_and_alarms()
     assert (
         "| [SQS queue](#sqs) `sqs` | "
         + model_pages.FAMILY_INVOCATION["batch"]
-        + " | Redrive to a DLQ | 30 s; 5 receives | errors, dlq-depth |"
+        + " | Redrive to a DLQ | 30 s; 5 receives "
+        + "| [errors](alarms.md#errors), [dlq-depth](alarms.md#dlq-depth) |"
     ) in page.splitlines()
     assert (
         "| [Function URL](#function-url) `function-url` | "
         + model_pages.FAMILY_INVOCATION["api"]
-        + " | Synchronous: nothing to keep | 10 s; no retry | errors, api-latency |"
+        + " | Synchronous: nothing to keep | 10 s; no retry "
+        + "| [errors](alarms.md#errors), [api-latency](alarms.md#api-latency) |"
         in page
     )
 

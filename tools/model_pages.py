@@ -100,10 +100,13 @@ def choosing_page(
     for trigger, docs in triggers.items():
         gate = _gate(docs)
         family = derived(copier_yml, "trigger_family", {"trigger": trigger})
+        alarm_links = ", ".join(
+            f"[{alarm}](alarms.md#{alarm})" for alarm in _alarms(docs).split(", ")
+        )
         lines.append(
             f"| [{_title(trigger_labels[trigger])}](#{trigger}) `{trigger}` "
             f"| {FAMILY_INVOCATION[family]} | {gate['LAMBDA_DLQ']['What is checked']} "
-            f"| {gate['LAMBDA_TIMEOUT_RETRY']['What is checked']} | {_alarms(docs)} |"
+            f"| {gate['LAMBDA_TIMEOUT_RETRY']['What is checked']} | {alarm_links} |"
         )
     varying = _varying_rules(list(triggers.values()))
     lines += [
