@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import render
+import pytest
+
+from tests.conftest import built_once, render
 
 
 def render_cdk(destination: Path, **answers: Any) -> Path:
@@ -47,3 +49,29 @@ def synthesize(
         timeout=600,
         check=False,
     )
+
+
+def synthesized_once(
+    trigger: str, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The working tree rendered with `trigger` and every other answer at its default but
+    iac_tool=cdk, and synthesized as `synthesize` does, once per test session for every worker
+    (conftest.built_once): test_cdk_synth and test_cdk_parity both read the triggers' defaults,
+    and each synth costs a render and jsii's start-up.
+
+    Returns:
+        The project, whose cdk.out holds the synth, and the synth's outcome.
+    """
+
+    def build(directory: Path) -> None:
+        project = render_cdk(directory / "project", trigger=trigger)
+        result = synthesize(project)
+        outcome = {key: getattr(result, key) for key in ("returncode", "stdout", "stderr")}
+        (directory / "synth.json").write_text(json.dumps(outcome))
+
+    built = built_once(f"cdk-defaults-{trigger}", tmp_path_factory, build)
+    outcome = json.loads((built / "synth.json").read_text())
+    result = subprocess.CompletedProcess(
+        [sys.executable, "app.py"], outcome["returncode"], outcome["stdout"], outcome["stderr"]
+    )
+    return built / "project", result

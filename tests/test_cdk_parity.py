@@ -27,7 +27,7 @@ import yaml
 
 from tests import parity
 from tests.answer_sets import ANSWER_SETS
-from tests.cdk import render_cdk, synthesize
+from tests.cdk import render_cdk, synthesize, synthesized_once
 from tests.conftest import built_once, render
 
 # The triggers CDK renders (includes/triggers/<trigger>/cdk.py.jinja): all ten.
@@ -176,8 +176,14 @@ def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     seconds["sam render + translate"] = time.monotonic() - started
 
     started = time.monotonic()
-    cdk_project = render_cdk(tmp_path_factory.mktemp(f"parity-cdk-{case}") / "project", **answers)
-    result = synthesize(cdk_project)
+    if case in TRIGGERS:
+        # A trigger's defaults: the synth test_cdk_synth reads too, made once for both.
+        cdk_project, result = synthesized_once(case, tmp_path_factory)
+    else:
+        cdk_project = render_cdk(
+            tmp_path_factory.mktemp(f"parity-cdk-{case}") / "project", **answers
+        )
+        result = synthesize(cdk_project)
     assert result.returncode == 0, result.stdout + result.stderr
     (synthesized,) = (cdk_project / "cdk.out").glob("*.template.json")
     seconds["cdk render + synth"] = time.monotonic() - started

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.cdk import render_cdk, synthesize
+from tests.cdk import render_cdk, synthesize, synthesized_once
 from tests.model import stack_model
 
 # The triggers the CDK rendering covers so far (includes/triggers/<trigger>/cdk.py.jinja).
@@ -163,9 +163,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture
 def synth(trigger: str, tmp_path_factory: pytest.TempPathFactory) -> Synth:
     if trigger not in _SYNTHS:
-        # A trigger's defaults, or an answer set of _ANSWER_SETS (by its name).
-        name, answers = _ANSWER_SETS.get(trigger, (trigger, {}))
-        _SYNTHS[trigger] = _synthesize(name, tmp_path_factory, **answers)
+        if trigger in _ANSWER_SETS:
+            name, answers = _ANSWER_SETS[trigger]
+            _SYNTHS[trigger] = _synthesize(name, tmp_path_factory, **answers)
+        else:
+            # A trigger's defaults: the synth test_cdk_parity reads too, made once for both.
+            project, result = synthesized_once(trigger, tmp_path_factory)
+            _SYNTHS[trigger] = Synth(trigger, project, result)
     return _SYNTHS[trigger]
 
 
