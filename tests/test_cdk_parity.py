@@ -18,6 +18,7 @@ import json
 import logging
 import re
 import time
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,10 +170,8 @@ def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     )
     seconds = {}
     started = time.monotonic()
-    sam_project = tmp_path_factory.mktemp(f"parity-sam-{case}") / "project"
-    render(sam_project, {**answers, "iac_tool": "sam"})
-    region = yaml.safe_load((sam_project / ".copier-answers.yml").read_text())["aws_region"]
-    translated = _translate(sam_project, region)
+    sam = translated_once(case, answers, tmp_path_factory)
+    region, translated = sam["region"], sam["template"]
     seconds["sam render + translate"] = time.monotonic() - started
 
     started = time.monotonic()
@@ -196,10 +195,40 @@ def _build(case: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any
     }
 
 
+def translated_once(
+    case: str, answers: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """The case's answers rendered with SAM and translated, once per test session for every
+    worker (conftest.built_once): the CDK and the Terraform parity tests compare the same SAM
+    stack.
+
+    Returns:
+        `region` (the answer), `stack` (the dev stack samconfig.toml deploys) and `template`
+        (the translation).
+    """
+
+    def build(directory: Path) -> None:
+        project = render(directory / "project", {**answers, "iac_tool": "sam"})
+        region = yaml.safe_load((project / ".copier-answers.yml").read_text())["aws_region"]
+        samconfig = tomllib.loads((project / "samconfig.toml").read_text())
+        facts = {
+            "region": region,
+            "stack": samconfig["dev"]["deploy"]["parameters"]["stack_name"],
+            "template": _translate(project, region),
+        }
+        (directory / "sam.json").write_text(json.dumps(facts))
+
+    facts: dict[str, Any] = json.loads(
+        (built_once(f"sam-translated-{case}", tmp_path_factory, build) / "sam.json").read_text()
+    )
+    return facts
+
+
 def _translate(project: Path, region: str) -> dict[str, Any]:
     """The project's `make validate` translation (scripts/validate_template.py's translate)."""
+    module_name = "validate_" + re.sub(r"\W", "_", project.parent.name)
     spec = importlib.util.spec_from_file_location(
-        f"validate_{project.parent.name.replace('-', '_')}",
+        module_name,
         project / "scripts" / "validate_template.py",
     )
     assert spec is not None

@@ -15,20 +15,18 @@ from __future__ import annotations
 import copy
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests import parity
 from tests import terraform_parity as tf
 from tests.answer_sets import ANSWER_SETS
 from tests.conftest import built_once, render
-from tests.test_cdk_parity import TRIGGERS, _translate
+from tests.test_cdk_parity import TRIGGERS, translated_once
 
 # Answer sets compared too, beyond each trigger's defaults: "custom" flips the options
 # (customer-managed key, VPC, permissions boundary, reserved concurrency 25, linear deployment,
@@ -94,24 +92,20 @@ def _pair(case: str, tmp_path_factory: pytest.TempPathFactory) -> Pair:
 def _shared_build(case: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The directory holding the case's translated SAM template (sam.json) and its rendered
     Terraform project (terraform/), built once per test session."""
-    return built_once(f"tf-parity-{case}", tmp_path_factory, lambda built: _build(case, built))
+    return built_once(
+        f"tf-parity-{case}", tmp_path_factory, lambda built: _build(case, built, tmp_path_factory)
+    )
 
 
-def _build(case: str, built: Path) -> None:
-    """The case's answers rendered with SAM and translated, and rendered with Terraform."""
+def _build(case: str, built: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The case's answers rendered with Terraform, and its SAM translation (shared with the
+    CDK parity tests)."""
     answers = (
         {"trigger": case} if case in TRIGGERS else dict(ANSWER_SETS[case.removeprefix("set-")])
     )
     render(built / "terraform", {**answers, "iac_tool": "terraform"})
-    sam_project = render(built / "sam", {**answers, "iac_tool": "sam"})
-    region = yaml.safe_load((sam_project / ".copier-answers.yml").read_text())["aws_region"]
-    samconfig = tomllib.loads((sam_project / "samconfig.toml").read_text())
-    facts = {
-        "region": region,
-        "stack": samconfig["dev"]["deploy"]["parameters"]["stack_name"],
-        "template": _translate(sam_project, region),
-    }
-    (built / "sam.json").write_text(json.dumps(facts))  # last: its presence means built
+    facts = translated_once(case, answers, tmp_path_factory)
+    (built / "sam.json").write_text(json.dumps(facts))
 
 
 def _listed(line: str) -> str | None:
