@@ -599,15 +599,18 @@ def next_steps(checked: int, dest: str) -> str:
     IaC tool has them: a CDK project is the one with cdk.json, a Terraform project the one with
     terraform/versions.tf (its state bucket is the user's to name, so the init step shows a
     placeholder), any other a SAM project."""
-    deploy_steps = ["  make deploy ENV=dev"]
+    # `make deploy` deploys what `make build` built and checked, never building itself.
+    deploy_steps = ["  make build", "  make deploy ENV=dev"]
     if os.path.exists(os.path.join(dest, "cdk.json")):
         stack_checks = "cdk synth with cdk-nag, cfn-lint, checkov"
+        deploy_steps = [
+            "  make cdk-cli build   # the pinned aws-cdk CLI, then the build",
+            *deploy_steps[1:],
+        ]
     elif os.path.exists(os.path.join(dest, "terraform", "versions.tf")):
         stack_checks = "terraform fmt, provider schema, checkov, trivy"
-        deploy_steps = [
-            "  make build init ENV=dev TF_STATE_BUCKET=<bucket>",
-            "  make deploy ENV=dev",
-        ]
+        # Every Terraform target that reads state runs `make init`, which needs the bucket.
+        deploy_steps = ["  make build", "  make deploy ENV=dev TF_STATE_BUCKET=<bucket>"]
     else:
         stack_checks = "SAM translate, cfn-lint, checkov"
     # Copier runs tasks from inside the destination, so "cd ." would be useless: always
@@ -619,7 +622,8 @@ def next_steps(checked: int, dest: str) -> str:
             f"  cd {shlex.quote(dest)}",
             "  make install     # create the virtual environment (uv)",
             "  make test        # unit and integration tests (AWS emulated by moto)",
-            f"  make check       # everything CI runs: lint, type check, tests, {stack_checks}",
+            f"  make check       # what CI runs: lint, type check, tests, {stack_checks},",
+            "                    # zizmor, the practices gate and the Control Tower controls",
             *deploy_steps,
         ]
     )

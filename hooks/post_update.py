@@ -260,7 +260,8 @@ def report_changed_answers(found: dict[str, tuple[str, str]]) -> str:
     ]
     lines += [f"  {question}: {old} -> {new}" for question, (old, new) in sorted(found.items())]
     lines.append(
-        "To choose another value: commit, then `copier update --defaults --data QUESTION=VALUE`."
+        "To choose another value: commit, then "
+        "`copier update --trust --defaults --data QUESTION=VALUE`."
     )
     return "\n".join(lines)
 

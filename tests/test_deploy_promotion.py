@@ -65,6 +65,20 @@ def index_of(job: dict[str, Any], predicate: Any) -> int:
     return next(i for i, step in enumerate(job["steps"]) if predicate(step))
 
 
+def test_verify_runs_every_check_of_ci_before_anything_is_built(rendered: Path) -> None:
+    ci = yaml.safe_load((rendered / ".github" / "workflows" / "ci.yml").read_text())
+    # Terraform's `plan` job builds and plans against the deployed state: not a check.
+    checks = {
+        command
+        for name, job in ci["jobs"].items()
+        if name != "plan"
+        for command in runs(job)
+        if command.startswith("make ")
+    }
+    assert "make test" in checks
+    assert checks <= set(runs(jobs(rendered)["verify"]))
+
+
 def test_exactly_one_job_builds(rendered: Path) -> None:
     building = [
         name

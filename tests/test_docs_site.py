@@ -151,7 +151,13 @@ size:
   default: "{{ 512 if region == 'eu-west-1' else 256 }}"
   choices:
     "Small (256 MB)": 256
-    "Large (512 MB)": 512
+    "Large (512 MB)":
+      value: 512
+      validator: "{{ 'too big' if region == 'cn-north-1' }}"
+owner:
+  type: str
+  help: Who owns it
+  default: ""
 family:
   type: str
   when: false
@@ -169,7 +175,8 @@ def test_each_question_is_listed_with_its_type_default_condition_and_choices() -
     assert "- Default: derived: `{{ 512 if region == 'eu-west-1' else 256 }}`" in size
     assert "- Asked when: `{{ region != 'cn-north-1' }}`" in size
     assert "    - `512`: Large (512 MB)" in size
-    assert "2 questions" in page
+    assert "3 questions" in page
+    assert "- Default: empty" in page.split("## `owner`")[1]
 
 
 def test_a_derived_value_is_listed_apart_never_as_a_question() -> None:

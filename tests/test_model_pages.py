@@ -152,7 +152,7 @@ def test_each_trigger_has_its_diagram_and_only_the_rules_that_differ() -> None:
     sqs = page.split("### SQS queue {#sqs}")[1].split("### Function URL")[0]
     assert "```mermaid\nflowchart LR\n    a --> b\n```" in sqs
     assert "See Cost." in sqs
-    assert "##### Calling it" in sqs
+    assert "#### Calling it" in sqs
     assert "| LAMBDA_DLQ | Redrive to a DLQ |" in sqs
     assert "LAMBDA_SECURITY" not in sqs
 

@@ -50,13 +50,20 @@ def _default(question: Mapping[str, Any]) -> str:
         return f"derived: {_code(default)}"
     if default is None:
         return "none"
+    if default == "":
+        return "empty"
     return _code(default)
 
 
 def _choices(choices: Any) -> list[str]:
     """Markdown lines listing a question's choices: `value`: label, or the values alone."""
     if isinstance(choices, Mapping):
-        return [f"    - {_code(value)}: {_text(label)}" for label, value in choices.items()]
+        return [
+            # A choice with its own validator is a mapping of its value and that validator.
+            f"    - {_code(value['value'] if isinstance(value, Mapping) else value)}: "
+            f"{_text(label)}"
+            for label, value in choices.items()
+        ]
     if isinstance(choices, list):
         return ["    - " + ", ".join(_code(value) for value in choices)]
     return [f"    - derived: {_code(choices)}"]

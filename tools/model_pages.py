@@ -127,7 +127,7 @@ def choosing_page(
             "",
             f"`trigger={trigger}`: {label[len(_title(label)) :].strip(' ()')}.",
             "",
-            nested(section(docs.readme, "Architecture"), 2),
+            nested(section(docs.readme, "Architecture"), 1),
             "",
             "| Rule ID | What the practices gate checks for this trigger |",
             "| --- | --- |",
@@ -168,6 +168,11 @@ def _tools_part(labels: Mapping[str, str], tools: Mapping[str, RenderedDocs]) ->
         "",
     ]
     lines += [f"- `iac_tool={tool}`: {labels[tool]}" for tool in tools]
+    lines += [
+        "",
+        "Each flow below is drawn for the default trigger: the rollback alarms are its own, and",
+        "each trigger's are on [every alarm and what it means](alarms.md).",
+    ]
     for tool, docs in tools.items():
         lines += [
             "",
