@@ -123,7 +123,7 @@ def test_clean_tree_passes_and_prints_next_steps(run_hook: RunHook, tmp_path: Pa
 def test_next_steps_name_the_sam_validation_for_a_sam_project(run_hook: RunHook) -> None:
     result = run_hook(CLEAN_TREE)
 
-    check = "make check       # everything CI runs: lint, type check, tests, SAM translate"
+    check = "make check       # what CI runs: lint, type check, tests, SAM translate"
     assert check in result.out
     assert "cdk" not in result.out
 
@@ -133,9 +133,32 @@ def test_next_steps_name_the_cdk_synth_for_a_cdk_project(run_hook: RunHook) -> N
     result = run_hook({**tree, "cdk.json": '{"app": "python app.py"}\n'})
 
     assert result.code == 0
-    check = "make check       # everything CI runs: lint, type check, tests, cdk synth"
+    check = "make check       # what CI runs: lint, type check, tests, cdk synth"
     assert check in result.out
     assert "SAM" not in result.out
+
+
+@pytest.mark.parametrize(
+    ("tool_file", "build", "deploy"),
+    [
+        ("template.yaml", "  make build\n", "  make deploy ENV=dev\n"),
+        ("cdk.json", "  make cdk-cli build", "  make deploy ENV=dev\n"),
+        (
+            "terraform/versions.tf",
+            "  make build\n",
+            "  make deploy ENV=dev TF_STATE_BUCKET=<bucket>",
+        ),
+    ],
+)
+def test_next_steps_build_before_the_deploy_that_never_builds(
+    run_hook: RunHook, tool_file: str, build: str, deploy: str
+) -> None:
+    tree = {k: v for k, v in CLEAN_TREE.items() if k != "template.yaml"}
+    result = run_hook({**tree, tool_file: "{}\n"})
+
+    assert result.code == 0, result.err
+    assert build in result.out
+    assert result.out.index(build) < result.out.index(deploy)
 
 
 def test_destination_defaults_to_current_directory(
