@@ -203,6 +203,10 @@ CHANGES: dict[str, str] = {
     "*:*.md:1": "the README and runbook name `make prune ENV=<env> APPLY=1`",
     "*:*.md:5": "the README and runbook state that the pruner keeps the 5 newest versions",
     "s3:docs/runbook.md:42": "the old-versions entry names the function, whose name has 42",
+    # Issue 18: the documentation site, which the README and runbook link to.
+    "*:README.md:60": "the diagram says how long an idempotency record is kept (60 minutes)",
+    "*:README.md:8": "the README links the site's onboarding step 8, rolling back",
+    "*:docs/runbook.md:6": "the runbook links the site's onboarding step 6, answering an alarm",
     **_for(
         tuple(answers for answers, chosen in ANSWER_SETS.items() if chosen.get("snapstart")),
         {
