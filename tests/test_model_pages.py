@@ -3,6 +3,8 @@ Markdown they use (tools/rendered_docs.py), on small inline documents."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from tools import model_pages
@@ -55,7 +57,7 @@ def _docs(  # noqa: PLR0913, PLR0917 - one argument per part of the documents th
         "**Look.** y\n\n"
         for alarm in alarms.split(", ")
     )
-    return RenderedDocs(answers={}, readme=readme, practices=practices, runbook=runbook)
+    return RenderedDocs(readme=readme, practices=practices, runbook=runbook)
 
 
 SQS = _docs(
@@ -170,23 +172,15 @@ def test_the_tools_are_compared_by_what_differs() -> None:
 
 
 def test_alarms_missing_from_the_alerting_row_are_an_error_not_an_empty_cell() -> None:
-    broken = RenderedDocs(
-        answers={},
-        readme=SQS.readme,
-        practices=SQS.practices.replace("(errors, dlq-depth)", "every alarm"),
-        runbook=SQS.runbook,
+    broken = dataclasses.replace(
+        SQS, practices=SQS.practices.replace("(errors, dlq-depth)", "every alarm")
     )
     with pytest.raises(ValueError, match="LAMBDA_ALERTING lists no alarms"):
         model_pages.choosing_page(COPIER_YML, {"sqs": broken}, {"sam": SQS})
 
 
 def test_a_trigger_is_named_with_its_tools_only_when_its_renders_disagree() -> None:
-    split = RenderedDocs(
-        answers={},
-        readme=SQS.readme,
-        practices=SQS.practices.replace("Redrive", "Park"),
-        runbook=SQS.runbook,
-    )
+    split = dataclasses.replace(SQS, practices=SQS.practices.replace("Redrive", "Park"))
     page = model_pages.gate_page(
         {("sqs", "sam"): SQS, ("sqs", "terraform"): split, ("function-url", "sam"): URL},
         ["sqs", "function-url"],

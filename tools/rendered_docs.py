@@ -29,13 +29,11 @@ class RenderedDocs:
     """The README, practices page and runbook of one rendered answer set.
 
     Attributes:
-        answers: the answers given (every other question took its default).
         readme: README.md's Markdown.
         practices: docs/practices.md's Markdown.
         runbook: docs/runbook.md's Markdown.
     """
 
-    answers: Mapping[str, Any]
     readme: str
     practices: str
     runbook: str
@@ -58,7 +56,6 @@ def render_docs(template: Path, answers: Mapping[str, Any], destination: Path) -
         warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
         _copy(template, answers, destination)
     return RenderedDocs(
-        answers=dict(answers),
         readme=(destination / "README.md").read_text(encoding="utf-8"),
         practices=(destination / "docs" / "practices.md").read_text(encoding="utf-8"),
         runbook=(destination / "docs" / "runbook.md").read_text(encoding="utf-8"),
